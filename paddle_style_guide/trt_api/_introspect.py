@@ -1,0 +1,184 @@
+"""Dump the public API surface of one TensorRT binding package as JSON.
+
+Run as a script in a fresh interpreter, one per TensorRT version, because every
+version wants the module name ``tensorrt``::
+
+    python _introspect.py PACKAGE PUBLIC_NAME OUT.json [SITE_DIR]
+
+``PACKAGE`` is the importable binding package (``tensorrt_bindings`` or
+``tensorrt_rtx_bindings``); ``PUBLIC_NAME`` is the name users import
+(``tensorrt`` or ``tensorrt_rtx``), which re-exports the package with
+``from PACKAGE import *``.  ``SITE_DIR`` (an unpacked wheel) goes first on
+``sys.path``.  The script only reads attributes and docstrings:
+it never instantiates a TensorRT object, so the stub ``libnvinfer`` that lets
+the extension load is never called.
+
+Output: ``{"module", "version", "objects"}`` where ``objects`` maps a public
+dotted name (``tensorrt.Builder``) to ``{"kind": "module"|"class"|"enum",
+"members": {name: [member_kind, target]}}``.  ``target`` is the public dotted
+name of a class (the type of an enum value or property, the return type of a
+method) or ``null`` when unknown.  This file imports nothing from the project.
+"""
+
+import importlib
+import inspect
+import json
+import re
+import sys
+import types
+
+SCHEMA = 1
+
+
+def main(package, public, out_path, site_dir=None):
+    if site_dir:
+        sys.path.insert(0, site_dir)  # the unpacked wheel wins over anything installed
+    mod = importlib.import_module(package)
+    # ``tensorrt.plugin`` does ``import tensorrt as trt``; the meta package that
+    # provides the name ``tensorrt`` is a thin ``from tensorrt_bindings import *``.
+    sys.modules.setdefault(public, mod)
+    submodules = {}
+    try:
+        submodules["plugin"] = importlib.import_module(package + ".plugin")
+    except ImportError:
+        pass
+
+    objects = {}
+    by_type = {}  # id(class) -> public dotted name
+
+    def own(obj):
+        return getattr(obj, "__module__", "") and obj.__module__.split(".")[0] == package
+
+    # Names as the public module exposes them: ``from package import *`` copies
+    # every non-underscore name; the stdlib modules it drags along are noise.
+    top = {k: v for k, v in vars(mod).items() if not k.startswith("_")}
+    top["__version__"] = mod.__version__
+    for key in [k for k, v in top.items() if isinstance(v, types.ModuleType)]:
+        del top[key]
+    for key, sub in submodules.items():
+        top[key] = sub
+
+    # First pass: assign public names to every class reachable from the module,
+    # so return types can be mapped whatever order members are visited in.
+    def reach(prefix, namespace):
+        for key, value in namespace.items():
+            if isinstance(value, type) and own(value) and id(value) not in by_type:
+                by_type[id(value)] = prefix + "." + key
+                reach(prefix + "." + key, {k: v for k, v in vars(value).items() if isinstance(v, type)})
+
+    reach(public, top)
+    for key, sub in submodules.items():
+        reach(public + "." + key, {k: v for k, v in vars(sub).items() if not k.startswith("_")})
+
+    classes = {}
+
+    def collect(prefix, namespace):
+        for key, value in namespace.items():
+            if isinstance(value, type) and own(value) and by_type.get(id(value)) == prefix + "." + key:
+                classes[prefix + "." + key] = value
+                collect(prefix + "." + key, {k: v for k, v in vars(value).items() if isinstance(v, type)})
+
+    collect(public, top)
+    for key, sub in submodules.items():
+        collect(public + "." + key, {k: v for k, v in vars(sub).items() if not k.startswith("_")})
+
+    # Map the names used in pybind11 signatures (tensorrt_bindings.tensorrt.X)
+    # to public names (tensorrt.X).
+    signature_names = {}
+    for name, cls in classes.items():
+        qual = getattr(cls, "__module__", "") + "." + getattr(cls, "__qualname__", cls.__name__)
+        signature_names[qual] = name
+
+    def type_of(text):
+        if not text:
+            return None
+        text = text.strip()
+        m = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", text)
+        if m:
+            text = m.group(1)
+        return signature_names.get(text)
+
+    def returns(doc, name):
+        """Return type from a pybind11 docstring; None if absent or ambiguous."""
+        if not doc:
+            return None
+        found = set()
+        pattern = re.compile(r"^(?:\d+\. )?" + re.escape(name) + r"\(.*\) -> (.+)$")
+        for line in doc.splitlines():
+            m = pattern.match(line.strip())
+            if m:
+                found.add(type_of(m.group(1)))
+        return found.pop() if len(found) == 1 else None
+
+    def property_type(prop):
+        doc = getattr(getattr(prop, "fget", None), "__doc__", None) or ""
+        m = re.match(r"^\(.*\) -> (.+)$", doc.strip().splitlines()[0] if doc.strip() else "")
+        return type_of(m.group(1)) if m else None
+
+    def describe(key, value):
+        """[kind, target] for attribute ``key`` whose static value is ``value``."""
+        if isinstance(value, types.ModuleType):
+            return ["module", None]
+        if isinstance(value, type):
+            target = by_type.get(id(value))
+            if target is not None and target in classes:
+                return ["enum" if hasattr(value, "__members__") else "class", target]
+            return ["class", None]
+        if isinstance(value, property):
+            return ["property", property_type(value)]
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if callable(value) and not isinstance(value, type):
+            if type(value).__name__ in ("instancemethod", "builtin_function_or_method", "function",
+                                        "method", "method_descriptor", "wrapper_descriptor",
+                                        "method-wrapper", "classmethod_descriptor", "cython_function_or_method"):
+                return ["method", returns(getattr(value, "__doc__", None), key)]
+        target = by_type.get(id(type(value)))
+        if type(value).__name__ == "pybind11_static_property":
+            return ["property", None]
+        return ["value", target if target in classes else None]
+
+    def static_members(cls):
+        out = {}
+        for key in dir(cls):
+            for base in inspect.getmro(cls):
+                if key in vars(base):
+                    out[key] = describe(key, vars(base)[key])
+                    break
+            else:
+                out[key] = ["value", None]
+        return out
+
+    def module_entry(namespace, prefix):
+        members = {}
+        for key, value in namespace.items():
+            if isinstance(value, types.ModuleType):
+                members[key] = ["module", prefix + "." + key]
+            else:
+                members[key] = describe(key, value)
+        return {"kind": "module", "members": members}
+
+    objects[public] = module_entry(top, public)
+    for key, sub in submodules.items():
+        ns = {k: v for k, v in vars(sub).items() if not k.startswith("_") and not isinstance(v, types.ModuleType)}
+        objects[public + "." + key] = module_entry(ns, public + "." + key)
+    for name, cls in classes.items():
+        objects[name] = {
+            "kind": "enum" if hasattr(cls, "__members__") else "class",
+            "members": static_members(cls),
+        }
+
+    surface = {
+        "schema": SCHEMA,
+        "module": public,
+        "package": package,
+        "version": str(mod.__version__),
+        "python": "%d.%d" % sys.version_info[:2],
+        "objects": dict(sorted(objects.items())),
+    }
+    with open(out_path, "w", encoding="utf-8") as fh:
+        json.dump(surface, fh, indent=0, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
