@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh clone (see README.md):
+#   make site   install .venv and build the site in both languages
+#   make test   install .venv, build the site, check it, and run the tests
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: site test po check-po html-en html-zh pytest browser bench-build clean
+
+$(STAMP): requirements.txt requirements-lock.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements-lock.txt
+	touch $@
+
+site: $(STAMP)
+	$(PY) tools/build_site.py all
+
+po: $(STAMP)
+	$(PY) tools/build_site.py update-po
+
+check-po: $(STAMP)
+	$(PY) tools/build_site.py check-po
+
+html-en: $(STAMP)
+	$(PY) tools/build_site.py html en
+
+html-zh: $(STAMP)
+	$(PY) tools/build_site.py html zh_CN
+
+# Headless Chromium for the browser test (Debian packages; the test skips nothing if present).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+test: $(STAMP) browser site
+	$(PY) -m pytest
+
+bench-build: $(STAMP)
+	$(PY) tools/bench_build.py
+
+clean:
+	rm -rf build docs/auto_gallery

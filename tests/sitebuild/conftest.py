@@ -1,0 +1,37 @@
+"""Fixtures for tests of the built site (``make site`` or ``make test`` builds it first)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "build" / "html"
+LANGUAGES = ("en", "zh_CN")
+
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+@pytest.fixture(scope="session")
+def html_root() -> Path:
+    missing = [lang for lang in LANGUAGES if not (HTML / lang / "docs" / "index.html").exists()]
+    if missing:
+        pytest.fail(f"the site is not built for {missing}: run `make site` first", pytrace=False)
+    return HTML
+
+
+def source_pagenames() -> list[str]:
+    """Every page the sources define, as Sphinx page names (no suffix)."""
+    pages = [p.relative_to(ROOT).with_suffix("").as_posix()
+             for pattern in ("docs/**/*.md", "paddle_style_guide/guide/**/*.md")
+             for p in ROOT.glob(pattern)
+             if not any(part.startswith("_") for part in p.relative_to(ROOT).parts)]
+    gallery = ROOT / "gallery"
+    for script in gallery.rglob("plot_*.py"):
+        pages.append(("docs/auto_gallery" / script.relative_to(gallery).with_suffix("")).as_posix())
+    for header in gallery.rglob("GALLERY_HEADER.rst"):
+        pages.append(("docs/auto_gallery" / header.parent.relative_to(gallery) / "index").as_posix())
+    return sorted(pages)

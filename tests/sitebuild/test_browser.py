@@ -1,0 +1,93 @@
+"""A reader in headless Chromium: open a page, switch language, see a gallery figure.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them).  The
+site is served from ``build/html`` on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytestmark = pytest.mark.browser
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(html_root: Path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(html_root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.fail("chromium and chromedriver are required: run `make browser` "
+                    "(Debian packages chromium chromium-driver)", pytrace=False)
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    chrome.set_window_size(1400, 1000)  # wide enough for the full navbar
+    chrome.set_page_load_timeout(30)
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait_for_path(browser, suffix: str) -> None:
+    WebDriverWait(browser, 10).until(lambda b: b.current_url.split("?")[0].endswith(suffix))
+
+
+def test_switcher_opens_the_same_page_in_chinese_and_back(browser, site_url):
+    page = "docs/auto_gallery/plot_fp16_vs_bf16.html"
+    browser.get(f"{site_url}/en/{page}")
+    assert "FP16 and BF16" in browser.find_element(By.TAG_NAME, "h1").text
+    switch = next(a for a in browser.find_elements(By.CSS_SELECTOR, "a.lang-switch") if a.is_displayed())
+    switch.click()
+    _wait_for_path(browser, f"/zh_CN/{page}")
+    assert "范围与精度" in browser.find_element(By.TAG_NAME, "h1").text
+    switch = next(a for a in browser.find_elements(By.CSS_SELECTOR, "a.lang-switch") if a.is_displayed())
+    assert switch.text == "English"
+    switch.click()
+    _wait_for_path(browser, f"/en/{page}")
+
+
+def test_gallery_figure_loads(browser, site_url):
+    browser.get(f"{site_url}/zh_CN/docs/auto_gallery/plot_fp16_vs_bf16.html")
+    images = browser.find_elements(By.CSS_SELECTOR, "img.sphx-glr-single-img")
+    assert images, "no gallery figure on the page"
+    loaded = browser.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth", images[0])
+    assert loaded and loaded > 100, "the gallery figure did not load"
+
+
+def test_root_page_sends_the_reader_to_a_language(browser, site_url):
+    browser.get(f"{site_url}/index.html")
+    WebDriverWait(browser, 10).until(lambda b: "/docs/index.html" in b.current_url)
+    assert "/en/docs/index.html" in browser.current_url or "/zh_CN/docs/index.html" in browser.current_url

@@ -1,0 +1,191 @@
+"""Build the site in both languages, and keep the Chinese catalogs complete.
+
+Usage (from the repository root, inside .venv)::
+
+    python tools/build_site.py all          # gettext check + English + Chinese + root page
+    python tools/build_site.py html LANG    # one language
+    python tools/build_site.py update-po    # refresh catalogs after editing English text
+    python tools/build_site.py check-po     # fail on a missing, fuzzy or stale translation
+
+Both languages read the same sources with the same ``conf.py``; the Chinese build only
+adds ``-D language=zh_CN``.  The gallery runs during the first build that needs it and
+the others reuse its output, so every script executes once per full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+LANGUAGES = ("en", "zh_CN")
+LOCALE_DIR = ROOT / "docs" / "locales"
+POT_DIR = BUILD / "gettext"
+LOG_DIR = BUILD / "logs"
+
+
+def sphinx_build(builder: str, outdir: Path, language: str, *extra: str) -> None:
+    """Run sphinx-build with warnings as errors; its warnings also go to build/logs."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    warnings_file = LOG_DIR / f"{builder}-{language}.warnings"
+    cmd = [
+        sys.executable, "-m", "sphinx", "-b", builder,
+        "-W", "--keep-going", "-n", "-q",
+        "-w", str(warnings_file),
+        "-d", str(BUILD / "doctrees" / f"{builder}-{language}"),
+        "-D", f"language={language}",
+        *extra, str(ROOT), str(outdir),
+    ]
+    print(f"[build_site] {builder} ({language}) -> {outdir.relative_to(ROOT)}", flush=True)
+    env = {**os.environ, "TUTORIAL_BUILD_STEP": f"{builder}-{language}"}
+    result = subprocess.run(cmd, cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(f"[build_site] sphinx-build {builder} ({language}) failed; "
+                 f"warnings are in {warnings_file.relative_to(ROOT)}")
+
+
+def build_gettext() -> None:
+    """Extract translatable messages into build/gettext/*.pot."""
+    if POT_DIR.exists():
+        shutil.rmtree(POT_DIR)
+    sphinx_build("gettext", POT_DIR, "en")
+
+
+def update_po() -> None:
+    """Merge the current messages into the zh_CN catalogs (new ones come out untranslated)."""
+    build_gettext()
+    subprocess.run(
+        [sys.executable, "-m", "sphinx_intl", "update", "-p", str(POT_DIR),
+         "-d", str(LOCALE_DIR), "-l", "zh_CN", "-w", "0"],
+        cwd=ROOT, check=True,
+    )
+    remove_obsolete_catalogs()
+    from translation_check import fill_language_neutral
+
+    filled = fill_language_neutral(LOCALE_DIR / "zh_CN" / "LC_MESSAGES")
+    print(f"[build_site] {filled} language-neutral message(s) copied (anchors, names, Chinese text)")
+    print("[build_site] catalogs updated; translate every empty or fuzzy msgstr, then run check-po")
+
+
+def remove_obsolete_catalogs() -> None:
+    """Delete catalogs whose page no longer exists and obsolete (#~) entries in the rest."""
+    import polib
+
+    po_root = LOCALE_DIR / "zh_CN" / "LC_MESSAGES"
+    for po_path in po_root.rglob("*.po"):
+        pot_path = POT_DIR / po_path.relative_to(po_root).with_suffix(".pot")
+        if not pot_path.exists():
+            print(f"[build_site] removing catalog of a deleted page: {po_path.relative_to(ROOT)}")
+            po_path.unlink()
+            continue
+        catalog = polib.pofile(str(po_path), wrapwidth=0)
+        obsolete = catalog.obsolete_entries()
+        if obsolete:
+            for entry in obsolete:
+                catalog.remove(entry)
+            catalog.save(str(po_path))
+
+
+def check_po() -> list[str]:
+    """Every message of every page needs a current, non-fuzzy Chinese translation."""
+    from translation_check import find_translation_problems
+
+    build_gettext()
+    problems = find_translation_problems(POT_DIR, LOCALE_DIR / "zh_CN" / "LC_MESSAGES")
+    for problem in problems:
+        print(problem)
+    if problems:
+        sys.exit(f"[build_site] {len(problems)} translation problem(s); run "
+                 "`make po`, translate the listed messages, and build again")
+    print("[build_site] zh_CN translations complete")
+    return problems
+
+
+def build_html(language: str) -> None:
+    sphinx_build("html", BUILD / "html" / language, language)
+
+
+ROOT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Low-Precision Inference with TensorRT · TensorRT 低精度推理</title>
+<script>
+  // Send the reader to the language they chose last time, else to their browser's language.
+  (function () {
+    var saved = null;
+    try { saved = localStorage.getItem("tutorial-language"); } catch (e) {}
+    var lang = saved || ((navigator.language || "").toLowerCase().indexOf("zh") === 0 ? "zh_CN" : "en");
+    if (location.search.indexOf("stay") < 0) { location.replace(lang + "/docs/index.html"); }
+  })();
+  function remember(lang) { try { localStorage.setItem("tutorial-language", lang); } catch (e) {} }
+</script>
+</head>
+<body>
+<h1>Low-Precision Inference with TensorRT · TensorRT 低精度推理</h1>
+<ul>
+  <li><a href="en/docs/index.html" hreflang="en" onclick="remember('en')">English</a></li>
+  <li><a href="zh_CN/docs/index.html" hreflang="zh-CN" lang="zh-CN" onclick="remember('zh_CN')">简体中文</a></li>
+</ul>
+</body>
+</html>
+"""
+
+LANGUAGE_ROOT = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=docs/index.html">
+<title>Redirect</title></head>
+<body><a href="docs/index.html">docs/index.html</a></body></html>
+"""
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def write_root_pages() -> None:
+    """build/html/index.html picks a language; each language root points to its home page."""
+    write_atomically(BUILD / "html" / "index.html", ROOT_PAGE)
+    for language in LANGUAGES:
+        write_atomically(BUILD / "html" / language / "index.html", LANGUAGE_ROOT)
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("all", help="check catalogs, then build both languages and the root page")
+    html = sub.add_parser("html", help="build one language")
+    html.add_argument("language", choices=LANGUAGES)
+    sub.add_parser("update-po", help="refresh the zh_CN catalogs from the English sources")
+    sub.add_parser("check-po", help="fail on missing, fuzzy or stale translations")
+    args = parser.parse_args(argv)
+
+    if args.command == "update-po":
+        update_po()
+    elif args.command == "check-po":
+        check_po()
+    elif args.command == "html":
+        build_html(args.language)
+        write_root_pages()
+    else:
+        # The gettext pass runs the gallery (once); both HTML builds then reuse its output.
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        (LOG_DIR / "gallery-executions.log").write_text("")
+        check_po()
+        for language in LANGUAGES:
+            build_html(language)
+        write_root_pages()
+
+
+if __name__ == "__main__":
+    main()
