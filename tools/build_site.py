@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build"
+# TUTORIAL_BUILD_DIR lets several people build from one checkout without sharing output.
+BUILD = Path(os.environ.get("TUTORIAL_BUILD_DIR", ROOT / "build")).resolve()
 LANGUAGES = ("en", "zh_CN")
 LOCALE_DIR = ROOT / "docs" / "locales"
 POT_DIR = BUILD / "gettext"
@@ -42,12 +43,12 @@ def sphinx_build(builder: str, outdir: Path, language: str, *extra: str) -> None
         "-D", f"language={language}",
         *extra, str(ROOT), str(outdir),
     ]
-    print(f"[build_site] {builder} ({language}) -> {outdir.relative_to(ROOT)}", flush=True)
+    print(f"[build_site] {builder} ({language}) -> {outdir}", flush=True)
     env = {**os.environ, "TUTORIAL_BUILD_STEP": f"{builder}-{language}"}
     result = subprocess.run(cmd, cwd=ROOT, env=env)
     if result.returncode != 0:
         sys.exit(f"[build_site] sphinx-build {builder} ({language}) failed; "
-                 f"warnings are in {warnings_file.relative_to(ROOT)}")
+                 f"warnings are in {warnings_file}")
 
 
 def build_gettext() -> None:
@@ -81,7 +82,7 @@ def remove_obsolete_catalogs() -> None:
     for po_path in po_root.rglob("*.po"):
         pot_path = POT_DIR / po_path.relative_to(po_root).with_suffix(".pot")
         if not pot_path.exists():
-            print(f"[build_site] removing catalog of a deleted page: {po_path.relative_to(ROOT)}")
+            print(f"[build_site] removing catalog of a deleted page: {po_path}")
             po_path.unlink()
             continue
         catalog = polib.pofile(str(po_path), wrapwidth=0)

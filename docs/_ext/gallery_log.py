@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-LOG = Path(__file__).resolve().parents[2] / "build" / "logs" / "gallery-executions.log"
+LOG = Path(os.environ.get("TUTORIAL_BUILD_DIR", Path(__file__).resolve().parents[2] / "build")) / "logs" / "gallery-executions.log"
 
 
 def record_execution(gallery_conf: dict, fname) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "build" / "html"
+BUILD = Path(os.environ.get("TUTORIAL_BUILD_DIR", ROOT / "build")).resolve()
+HTML = BUILD / "html"
 LANGUAGES = ("en", "zh_CN")
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))

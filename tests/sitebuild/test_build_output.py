@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from sphinx_gallery.utils import get_md5sum
 
-from .conftest import LANGUAGES, ROOT, source_pagenames
+from .conftest import BUILD, LANGUAGES, ROOT, source_pagenames
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SWITCH = re.compile(r'<a class="nav-link lang-switch" href="([^"]+)"')
@@ -31,7 +31,7 @@ def test_every_source_page_is_built(html_root: Path, language: str):
 
 @pytest.mark.parametrize("step", ["gettext-en", "html-en", "html-zh_CN"])
 def test_builds_have_no_warnings(html_root: Path, step: str):
-    log = ROOT / "build" / "logs" / f"{step}.warnings"
+    log = BUILD / "logs" / f"{step}.warnings"
     assert log.exists(), f"{log} missing: the build step {step} did not run"
     assert log.read_text(encoding="utf-8").strip() == ""
 
@@ -76,7 +76,7 @@ def test_chinese_search_index_holds_chinese_terms(html_root: Path):
 
 def test_each_gallery_script_ran_once_or_was_up_to_date(html_root: Path):
     """In the last full build every script either executed exactly once or was unchanged."""
-    log = ROOT / "build" / "logs" / "gallery-executions.log"
+    log = BUILD / "logs" / "gallery-executions.log"
     assert log.exists(), "no gallery execution log: build the site with `make site`"
     lines = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
     runs = Counter(Path(path).name for _, path in lines)
