@@ -1,0 +1,292 @@
+"""Resolve every link of a set of Markdown pages: files across the tree and
+fragments against each page's anchors."""
+
+from __future__ import annotations
+
+import difflib
+import multiprocessing
+import os
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from urllib.parse import unquote
+
+from myst_parser.slugs import docutils_slugify
+
+from .files import ReadError, Walked, discover, read_text
+from .html_scan import iter_tags, tag_anchors
+from .markdown_scan import PageScan, quiet_markdown_it, scan_markdown
+from .rst_scan import rst_anchors
+from .slugs import github_slugs, myst_slugs
+
+FILE_TARGET = "<file>"  # the target column of a problem with the file itself
+SLUG_STYLES = ("both", "myst", "github")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+# Sphinx source suffixes tried for "page.html" and "page" links, in order.
+SOURCE_SUFFIXES = (".md", ".rst", ".ipynb")
+INDEX_FILES = ("index.md", "README.md", "index.rst", "README.rst")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_PARALLEL_MIN_FILES = 64
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    target: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.target}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    slugs: str = "both"  # which heading slugs count as anchors
+    myst_heading_anchors: int = 3  # as conf.py's myst_heading_anchors
+    root: str | None = None  # what "/path" links are relative to (default: cwd)
+    exclude: tuple[str, ...] = ()
+    jobs: int = 0  # worker processes for scanning; 0: one per CPU
+
+
+@dataclass(slots=True)
+class ExternalLink:
+    file: str
+    line: int
+    url: str
+
+
+@dataclass(slots=True)
+class Result:
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    links: int = 0
+    external: list[ExternalLink] = field(default_factory=list)
+
+
+def display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _scan_file(path: str):
+    """Worker: scan one file; never raises (errors come back as tuples)."""
+    try:
+        return scan_markdown(read_text(path))
+    except ReadError as exc:
+        return ("error", exc.reason, exc.line)
+    except RecursionError:
+        return ("error", "too deeply nested to check", 1)
+    except Exception as exc:  # a bug in the checker must not stop the run
+        return ("error", f"internal error while scanning ({type(exc).__name__}: {exc}); "
+                "please report it", 1)
+
+
+class Checker:
+    def __init__(self, options: Options = Options()):
+        if options.slugs not in SLUG_STYLES:
+            raise ValueError(f"slugs must be one of {SLUG_STYLES}")
+        self.options = options
+        self.root = os.path.abspath(options.root or os.getcwd())
+        self._scans: dict[str, PageScan | tuple] = {}
+        self._targets: dict[str, set[str] | str] = {}
+        self._stat: dict[str, int | None] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
+        self._labels: set[str] = set()
+
+    # -- public -----------------------------------------------------------
+    def check_paths(self, paths: Sequence[str]) -> Result:
+        """Check the Markdown files named by ``paths`` (files or directories).
+
+        Raises :class:`~paddle_style_guide.files.UsageError` for a PATH that
+        does not exist.
+        """
+        walked = discover(paths, self.options.exclude)
+        return self.check_files(walked)
+
+    def check_files(self, walked: Walked) -> Result:
+        result = Result()
+        for path, reason in walked.problems:
+            result.problems.append(Problem(display(path), 1, FILE_TARGET, reason))
+        files = walked.files
+        for path, scan in zip(files, self._scan_many(files)):
+            self._scans[path] = scan
+        for path in files:
+            scan = self._scans[path]
+            if isinstance(scan, PageScan):
+                self._labels.update(_label_name(label) for label in scan.labels)
+        for path in files:
+            scan = self._scans[path]
+            result.files += 1
+            if not isinstance(scan, PageScan):
+                result.problems.append(Problem(display(path), scan[2], FILE_TARGET, scan[1]))
+                continue
+            shown = display(path)
+            base = os.path.dirname(path)
+            for link in scan.links:
+                result.links += 1
+                reason = self._check_link(path, base, link.kind, link.target, result, shown, link.line)
+                if reason:
+                    result.problems.append(Problem(shown, link.line, link.target, reason))
+        result.problems.sort()
+        return result
+
+    # -- scanning ---------------------------------------------------------
+    def _scan_many(self, files: list[str]) -> list:
+        jobs = self.options.jobs or os.cpu_count() or 1
+        if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES:
+            return [_scan_file(f) for f in files]
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunk = max(8, len(files) // (jobs * 8))
+        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=quiet_markdown_it) as ex:
+            return list(ex.map(_scan_file, files, chunksize=chunk))
+
+    def _page_targets(self, path: str) -> set[str] | str:
+        """Anchors of the page at ``path``, or why they cannot be known."""
+        cached = self._targets.get(path)
+        if cached is not None:
+            return cached
+        lower = path.lower()
+        if lower.endswith(MARKDOWN_SUFFIXES) or path in self._scans:
+            scan = self._scans.get(path)
+            if scan is None:
+                scan = self._scans[path] = _scan_file(path)
+            targets = scan[1] if isinstance(scan, tuple) else self._md_targets(scan)
+        else:
+            try:
+                text = read_text(path)
+            except ReadError as exc:
+                targets = exc.reason
+            else:
+                if lower.endswith(".rst"):
+                    targets = rst_anchors(text)
+                else:
+                    targets = {a for tag in iter_tags(text) for a in tag_anchors(tag)}
+        self._targets[path] = targets
+        return targets
+
+    def _md_targets(self, scan: PageScan) -> set[str]:
+        style = self.options.slugs
+        targets = set(scan.anchors)
+        if style in ("both", "myst"):
+            depth = self.options.myst_heading_anchors
+            targets.update(myst_slugs(h.title for h in scan.headings if h.level <= depth))
+        if style in ("both", "github"):
+            targets.update(github_slugs(h.title for h in scan.headings if not h.in_directive))
+        for label in scan.labels:
+            name = _label_name(label)
+            targets.update((label, name, docutils_slugify(name)))
+        targets.discard("")
+        return targets
+
+    # -- resolution -------------------------------------------------------
+    def _check_link(self, path, base, kind, dest, result, shown, line) -> str | None:
+        """Why the link is broken, or None."""
+        dest = dest.strip()
+        if not dest:
+            return "empty link target"
+        if dest.startswith("//"):
+            result.external.append(ExternalLink(shown, line, "https:" + dest))
+            return None
+        m = _SCHEME.match(dest)
+        if m:
+            scheme = m.group(1).lower()
+            if scheme in ("http", "https"):
+                result.external.append(ExternalLink(shown, line, dest))
+                return None
+            if scheme not in ("project", "path"):
+                return None  # mailto:, inv:, data:, ... are not checked
+            dest = dest[m.end():]
+            if not dest:
+                return "empty link target"
+        page_part, hash_, fragment = dest.partition("#")
+        page_part = page_part.partition("?")[0]
+        if not page_part:
+            if not fragment:
+                return None  # "#": top of the page
+            return self._check_fragment(path, fragment, same_page=True)
+        target = self._resolve(base, unquote(page_part))
+        if target is None:
+            return f"no such file: {display(self._join(base, unquote(page_part)))}"
+        if not hash_ or not fragment or kind in ("image", "html-image", "directive"):
+            return None
+        if self._is_dir(target):
+            return None
+        return self._check_fragment(target, fragment, same_page=(target == path))
+
+    def _check_fragment(self, page: str, fragment: str, same_page: bool) -> str | None:
+        lower = page.lower()
+        if not (lower.endswith(MARKDOWN_SUFFIXES + (".rst", ".html", ".htm"))
+                or page in self._scans):
+            return None  # a notebook, an image, source code: no anchors to check
+        targets = self._page_targets(page)
+        where = "on this page" if same_page else f"in {display(page)}"
+        if isinstance(targets, str):
+            return f"cannot check the anchor: {display(page)}: {targets}"
+        decoded = unquote(fragment)
+        if decoded in targets or fragment in targets:
+            return None
+        if same_page and _label_name(decoded) in self._labels:
+            return None  # MyST resolves "#label" against labels on every page
+        hint = difflib.get_close_matches(decoded, targets, n=1, cutoff=0.6)
+        suffix = f'; did you mean "#{hint[0]}"?' if hint else ""
+        return f'no anchor "{decoded}" {where}{suffix}'
+
+    def _join(self, base: str, path: str) -> str:
+        if path.startswith("/"):
+            return os.path.normpath(os.path.join(self.root, path.lstrip("/")))
+        return os.path.normpath(os.path.join(base, path))
+
+    def _resolve(self, base: str, path: str) -> str | None:
+        key = (base, path)
+        if key in self._resolved:
+            return self._resolved[key]
+        full = self._join(base, path)
+        found = None
+        if self._is_file(full):
+            found = full
+        elif self._is_dir(full):
+            found = next(
+                (os.path.join(full, i) for i in INDEX_FILES if self._is_file(os.path.join(full, i))),
+                full,
+            )
+        else:
+            stem, ext = os.path.splitext(full)
+            stems = [stem, full] if ext.lower() in (".html", ".htm") else [full]
+            for s in stems:
+                found = next((s + x for x in SOURCE_SUFFIXES if self._is_file(s + x)), None)
+                if found:
+                    break
+        self._resolved[key] = found
+        return found
+
+    def _mode(self, path: str) -> int | None:
+        if path not in self._stat:
+            try:
+                self._stat[path] = os.stat(path).st_mode
+            except (OSError, ValueError):
+                self._stat[path] = None
+        return self._stat[path]
+
+    def _is_file(self, path: str) -> bool:
+        mode = self._mode(path)
+        return mode is not None and not stat.S_ISDIR(mode)
+
+    def _is_dir(self, path: str) -> bool:
+        mode = self._mode(path)
+        return mode is not None and stat.S_ISDIR(mode)
+
+
+def _label_name(label: str) -> str:
+    return " ".join(label.lower().split())
+
+
+def check_paths(paths: Iterable[str], options: Options = Options()) -> Result:
+    """Check Markdown files and directories; see :class:`Checker`."""
+    return Checker(options).check_paths(list(paths))
