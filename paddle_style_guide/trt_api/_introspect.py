@@ -15,9 +15,12 @@ the extension load is never called.
 
 Output: ``{"module", "version", "objects"}`` where ``objects`` maps a public
 dotted name (``tensorrt.Builder``) to ``{"kind": "module"|"class"|"enum",
-"members": {name: [member_kind, target]}}``.  ``target`` is the public dotted
-name of a class (the type of an enum value or property, the return type of a
-method) or ``null`` when unknown.  This file imports nothing from the project.
+"members": {name: [member_kind, target, deprecated]}}``.  ``target`` is the
+public dotted name of a class (the type of an enum value or property, the
+return type of a method) or ``null`` when unknown.  ``deprecated`` is the
+version from a ``[DEPRECATED] Deprecated in TensorRT X.Y`` note in the
+docstrings (``""`` if the note names no version), else ``null``.  This file
+imports nothing from the project.
 """
 
 import importlib
@@ -28,6 +31,35 @@ import sys
 import types
 
 SCHEMA = 1
+# The note must open a line (optionally after the ``:class:`T``` of an ``:ivar:``), so
+# that a description merely mentioning some other deprecated API does not count.
+DEPRECATED = re.compile(
+    r"(?:^|\n)[ \t]*(?::class:`[^`]*`[ \t]*)?\[DEPRECATED\][ \t]*(?:Deprecated in TensorRT ([0-9][0-9.]*[0-9]))?"
+)
+
+
+def deprecation(text):
+    """The version in a ``[DEPRECATED]`` note of ``text``; "" without one; None if no note."""
+    m = DEPRECATED.search((text or "").strip())
+    return None if m is None else (m.group(1) or "")
+
+
+def documented_members(cls):
+    """Per-member notes from a class docstring: ``:ivar name: ...`` and enum ``NAME : ...`` lines."""
+    doc = getattr(cls, "__doc__", None) or ""
+    notes = {}
+    for m in re.finditer(r":ivar (\w+):(.*?)(?=:ivar |\Z)", doc, re.S):
+        notes[m.group(1)] = m.group(2)
+    if "Members:" in doc:
+        current = None
+        for line in doc.split("Members:", 1)[1].splitlines():
+            m = re.match(r"^\s{1,4}(\w+) : (.*)$", line)
+            if m:
+                current = m.group(1)
+                notes[current] = m.group(2)
+            elif current and line.strip():
+                notes[current] += "\n" + line.strip()
+    return notes
 
 
 def main(package, public, out_path, site_dir=None):
@@ -138,24 +170,36 @@ def main(package, public, out_path, site_dir=None):
             return ["property", None]
         return ["value", target if target in classes else None]
 
+    notes_cache = {}
+
     def static_members(cls):
         out = {}
         for key in dir(cls):
             for base in inspect.getmro(cls):
                 if key in vars(base):
-                    out[key] = describe(key, vars(base)[key])
+                    value = vars(base)[key]
+                    if id(base) not in notes_cache:
+                        notes_cache[id(base)] = documented_members(base)
+                    note = notes_cache[id(base)].get(key)
+                    if note is None and not isinstance(value, (property, type)):
+                        note = getattr(value, "__doc__", None) if callable(value) else None
+                    out[key] = describe(key, value) + [None if key.startswith("__") else deprecation(note)]
                     break
             else:
-                out[key] = ["value", None]
+                out[key] = ["value", None, None]
         return out
 
     def module_entry(namespace, prefix):
         members = {}
         for key, value in namespace.items():
             if isinstance(value, types.ModuleType):
-                members[key] = ["module", prefix + "." + key]
+                members[key] = ["module", prefix + "." + key, None]
             else:
-                members[key] = describe(key, value)
+                doc = getattr(value, "__doc__", None) if callable(value) else None
+                if isinstance(value, type):
+                    # A class is deprecated when its docstring opens with the note.
+                    doc = doc if (doc or "").strip().startswith("[DEPRECATED]") else None
+                members[key] = describe(key, value) + [deprecation(doc) if not key.startswith("_") else None]
         return {"kind": "module", "members": members}
 
     objects[public] = module_entry(top, public)

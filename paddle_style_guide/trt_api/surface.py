@@ -10,7 +10,7 @@ class Surface:
     """Lookup of names in one introspected binding module.
 
     ``objects`` maps a public dotted name (``tensorrt.Builder``) to
-    ``{"kind", "members": {name: [kind, target]}}``; see ``_introspect.py``.
+    ``{"kind", "members": {name: [kind, target, deprecated]}}``; see ``_introspect.py``.
     """
 
     def __init__(self, key: str, module: str, product: str, version: str, objects: dict):
@@ -42,6 +42,12 @@ class Surface:
         found = entry["members"].get(name)
         return (found[0], found[1]) if found is not None else None
 
+    def deprecated(self, qualname: str, name: str) -> str | None:
+        """Version in the member's ``[DEPRECATED]`` docstring note ("" if none given), or None."""
+        entry = self.objects.get(qualname)
+        found = entry["members"].get(name) if entry else None
+        return found[2] if found is not None and len(found) > 2 else None
+
     def resolve(self, dotted: str) -> tuple[str, str | None] | None:
         """(kind, target) of a dotted name like ``tensorrt.BuilderFlag.FP16``; None if absent.
 
@@ -61,6 +67,14 @@ class Surface:
                 return None
             found = step
         return found
+
+    def deprecation(self, dotted: str) -> str | None:
+        """Deprecation note of the last part of a dotted name (see :meth:`deprecated`)."""
+        owner, _, name = dotted.rpartition(".")
+        found = self.resolve(owner) if owner != self.module else ("module", self.module)
+        if found is None or found[1] is None:
+            return None
+        return self.deprecated(found[1], name)
 
     def has(self, dotted: str) -> bool:
         return self.resolve(dotted) is not None
