@@ -83,9 +83,12 @@ def run(args) -> dict:
     from demos.gpu_speed import microbench, results
 
     cuda = args.device == "cuda"
-    args.sizes = args.sizes or (list(GPU_SIZES) if cuda else [256])
-    args.dtypes = args.dtypes or list(microbench.CASES)
-    args.copy_mib = args.copy_mib or (GPU_COPY_MIB if cuda else 64)
+    if args.sizes is None:
+        args.sizes = list(GPU_SIZES) if cuda else [256]
+    if args.dtypes is None:
+        args.dtypes = list(microbench.CASES)
+    if args.copy_mib is None:
+        args.copy_mib = GPU_COPY_MIB if cuda else 64
     _check_args(args, microbench)
     if cuda and not torch.cuda.is_available():
         visible = os.environ.get("CUDA_VISIBLE_DEVICES", "unset")

@@ -36,7 +36,8 @@ def measured_roofs(doc: dict) -> Roofs | None:
     tbps = doc["memory"].get("tbps")
     if not rates or not tbps:
         return None
-    return Roofs(f"measured, {doc['provenance']['gpu']['name']}", rates, tbps)
+    where = (doc["provenance"].get("gpu") or {}).get("name") or doc["provenance"].get("host", {}).get("cpu", "CPU")
+    return Roofs(f"measured, {where}", rates, tbps)
 
 
 def datasheet_roofs(sheet: Datasheet) -> Roofs:

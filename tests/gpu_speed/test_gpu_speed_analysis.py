@@ -1,0 +1,79 @@
+"""What the page derives: roofs from results or datasheets, ResNet50's placement, the ladder reader."""
+
+import json
+
+import pytest
+
+from demos.errors import UserError
+from demos.gpu_speed import analysis, roofline
+from demos.gpu_speed.datasheet import DATASHEETS
+
+
+@pytest.fixture(scope="module")
+def layers():
+    return roofline.count_layers()
+
+
+@pytest.mark.parametrize("gpu", sorted(DATASHEETS))
+def test_resnet50_on_the_datasheet_roofline(layers, gpu):
+    roofs = analysis.datasheet_roofs(DATASHEETS[gpu])
+    placed = {p.precision: p for p in analysis.place_resnet50(layers, roofs)}
+    assert set(placed) == set(analysis.RESNET50_PRECISIONS)
+    flops = roofline.traffic(layers, 2, analysis.BATCH).flops
+    for p in placed.values():
+        assert p.attainable == pytest.approx(min(roofs.compute[analysis.RESNET50_PRECISIONS[p.precision][0]],
+                                                 p.intensity * roofs.bandwidth_tbps))
+        assert p.images_per_second == pytest.approx(p.attainable * 1e12 / flops)
+    # Halving the bytes doubles the intensity, and the tensor-core roofs double with it: same side of the ridge.
+    assert placed["fp16"].intensity == pytest.approx(2 * placed["tf32"].intensity)
+    assert placed["int8"].intensity == pytest.approx(2 * placed["fp16"].intensity)
+    assert placed["tf32"].bound == placed["fp16"].bound == placed["int8"].bound
+    assert placed["int8"].attainable == pytest.approx(2 * placed["fp16"].attainable, rel=1e-3)
+    # CUDA-core FP32 has a roof so low that ResNet50 is limited by arithmetic there.
+    assert placed["fp32"].bound == "compute-bound"
+
+
+def test_share_below_ridge_is_consistent(layers):
+    below, total, share = analysis.share_below_ridge(layers, 2, ridge=1e9)
+    assert (below, total, share) == (54, 54, 1.0)
+    below, total, share = analysis.share_below_ridge(layers, 2, ridge=1e-9)
+    assert (below, share) == (0, 0.0)
+    below, _, share = analysis.share_below_ridge(layers, 2, ridge=200.0)
+    assert 0 < below < 54 and 0 < share < 1
+
+
+def _gpu_doc(rates, tbps=4.0, passed=True):
+    return {"provenance": {"gpu": {"name": "NVIDIA H200", "sm_count": 132}},
+            "matmul": [{"dtype": d, "n": 4096, "rate": r, "check": {"passed": passed}} for d, r in rates.items()],
+            "memory": {"tbps": tbps}}
+
+
+def test_measured_roofs_take_the_faster_fp8_mode_and_drop_failed_checks():
+    roofs = analysis.measured_roofs(_gpu_doc({"fp16": 700.0, "fp8_e4m3": 1100.0, "fp8_e4m3_fast_accum": 1300.0}))
+    assert roofs.compute == {"fp16": 700.0, "fp8_e4m3": 1300.0}
+    assert roofs.bandwidth_tbps == 4.0 and "NVIDIA H200" in roofs.label
+    assert analysis.measured_roofs(_gpu_doc({"fp16": 700.0}, passed=False)) is None
+    assert analysis.sheet_for(_gpu_doc({})).gpu == "H200 SXM"
+
+
+def _write(path, doc):
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def test_ladder_reads_gpu_pytorch_rows_only(tmp_path):
+    prov = {"date": "2026-11-22T00:00:00+00:00", "versions": {"torch": "2.11.0"},
+            "gpu": {"name": "NVIDIA H200", "driver": "1", "torch_cuda": "13.0"}}
+    _write(tmp_path / "bench.json", {"provenance": prov, "ladder": [
+        {"backend": "pytorch", "device": "cuda", "label": "fp16", "batch": 256, "images_per_second": 1000.0},
+        {"backend": "onnxruntime", "device": "cpu", "label": "fp32", "batch": 1, "images_per_second": 50.0},
+        {"backend": "pytorch", "device": "cuda", "label": "broken", "batch": 256, "images_per_second": -1},
+    ]})
+    _write(tmp_path / "cpu_only.json", {"provenance": {**prov, "gpu": None}, "ladder": [
+        {"backend": "pytorch", "label": "fp32", "batch": 1, "images_per_second": 10.0}]})
+    rows = analysis.resnet50_ladder(tmp_path)
+    assert [(r["label"], r["batch"], r["images_per_second"]) for r in rows] == [("fp16", 256, 1000.0)]
+    assert "NVIDIA H200" in rows[0]["provenance"] and "2026-11-22" in rows[0]["provenance"]
+    assert analysis.resnet50_ladder(tmp_path / "missing") == []
+    (tmp_path / "zz_bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(UserError, match="not valid JSON"):
+        analysis.resnet50_ladder(tmp_path)
