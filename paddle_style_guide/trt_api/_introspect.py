@@ -81,12 +81,19 @@ def main(package, public, out_path, site_dir=None):
     def own(obj):
         return getattr(obj, "__module__", "") and obj.__module__.split(".")[0] == package
 
-    # Names as the public module exposes them: ``from package import *`` copies
-    # every non-underscore name; the stdlib modules it drags along are noise.
-    top = {k: v for k, v in vars(mod).items() if not k.startswith("_")}
+    def star_names(module):
+        """What ``from module import *`` copies: ``__all__``, else every non-underscore name.
+
+        Without ``__all__``, the modules it drags along (``os``, ``sys``) are noise and dropped;
+        a module object listed in ``__all__`` (``tensorrt.plugin.op``) is kept as a value.
+        """
+        listed = getattr(module, "__all__", None)
+        if listed is not None:
+            return {k: getattr(module, k) for k in listed}
+        return {k: v for k, v in vars(module).items() if not k.startswith("_") and not isinstance(v, types.ModuleType)}
+
+    top = star_names(mod)
     top["__version__"] = mod.__version__
-    for key in [k for k, v in top.items() if isinstance(v, types.ModuleType)]:
-        del top[key]
     for key, sub in submodules.items():
         top[key] = sub
 
@@ -100,7 +107,7 @@ def main(package, public, out_path, site_dir=None):
 
     reach(public, top)
     for key, sub in submodules.items():
-        reach(public + "." + key, {k: v for k, v in vars(sub).items() if not k.startswith("_")})
+        reach(public + "." + key, star_names(sub))
 
     classes = {}
 
@@ -112,7 +119,7 @@ def main(package, public, out_path, site_dir=None):
 
     collect(public, top)
     for key, sub in submodules.items():
-        collect(public + "." + key, {k: v for k, v in vars(sub).items() if not k.startswith("_")})
+        collect(public + "." + key, star_names(sub))
 
     # Map the names used in pybind11 signatures (tensorrt_bindings.tensorrt.X)
     # to public names (tensorrt.X).
@@ -150,7 +157,7 @@ def main(package, public, out_path, site_dir=None):
     def describe(key, value):
         """[kind, target] for attribute ``key`` whose static value is ``value``."""
         if isinstance(value, types.ModuleType):
-            return ["module", None]
+            return ["value", None]  # a module-like object whose attributes appear at run time
         if isinstance(value, type):
             target = by_type.get(id(value))
             if target is not None and target in classes:
@@ -189,10 +196,11 @@ def main(package, public, out_path, site_dir=None):
                 out[key] = ["value", None, None]
         return out
 
-    def module_entry(namespace, prefix):
-        members = {}
+    def module_entry(namespace, prefix, module):
+        # Every module has __name__, __file__, __doc__, ... whatever ``import *`` copies.
+        members = {k: ["value", None, None] for k in dir(module) if k.startswith("__") and k.endswith("__")}
         for key, value in namespace.items():
-            if isinstance(value, types.ModuleType):
+            if isinstance(value, types.ModuleType) and value in submodules.values():
                 members[key] = ["module", prefix + "." + key, None]
             else:
                 doc = getattr(value, "__doc__", None) if callable(value) else None
@@ -202,14 +210,16 @@ def main(package, public, out_path, site_dir=None):
                 members[key] = describe(key, value) + [deprecation(doc) if not key.startswith("_") else None]
         return {"kind": "module", "members": members}
 
-    objects[public] = module_entry(top, public)
+    objects[public] = module_entry(top, public, mod)
     for key, sub in submodules.items():
-        ns = {k: v for k, v in vars(sub).items() if not k.startswith("_") and not isinstance(v, types.ModuleType)}
-        objects[public + "." + key] = module_entry(ns, public + "." + key)
+        objects[public + "." + key] = module_entry(star_names(sub), public + "." + key, sub)
     for name, cls in classes.items():
         objects[name] = {
             "kind": "enum" if hasattr(cls, "__members__") else "class",
             "members": static_members(cls),
+            # Instances of classes written in Python (tensorrt.plugin) or with a __dict__ get
+            # attributes at run time that dir(class) cannot show.
+            "dynamic": type(cls).__name__ != "pybind11_type" or "__dict__" in dir(cls),
         }
 
     surface = {

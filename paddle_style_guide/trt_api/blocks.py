@@ -172,3 +172,18 @@ def shell_commands(block: Block) -> list[str]:
     if current.strip():
         commands.append(current.strip())
     return commands
+
+
+SHELL_META = re.compile(r"[|&;<>`$]|\(\)")
+
+
+def python_argv(command: str, python: str) -> list[str]:
+    """argv for a runnable shell command; only plain ``python ...`` commands are accepted."""
+    import shlex
+
+    if SHELL_META.search(command.replace("$ ", "", 1) if command.startswith("$ ") else command):
+        raise TagError(f"`{command}`: runnable blocks take plain commands (no pipes, redirections or variables)")
+    argv = shlex.split(command)
+    if not argv or argv[0] not in ("python", "python3"):
+        raise TagError(f"`{command}`: runnable blocks may only run `python ...` commands")
+    return [python, *argv[1:]]

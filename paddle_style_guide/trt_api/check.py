@@ -179,8 +179,10 @@ def _local_names(body: list[ast.stmt]) -> set[str]:
 class _Walker:
     """Walks one parsed source for one TensorRT version, reporting names missing there."""
 
-    def __init__(self, surfaces: dict[str, Surface], report, source: str, note=None):
+    def __init__(self, surfaces: dict[str, Surface], report, source: str, note=None, project=None, path=None):
         self.surfaces = surfaces  # public module name -> Surface
+        self.project = project  # _Project: names exported by the repository's own modules
+        self.path = path  # this source's file, for relative imports (None for Markdown blocks)
         self.report = report  # report(node, dotted_name, receiver_text, surface): a missing name
         self.note = note  # note(node, dotted_name, version, surface): a name marked deprecated
         self.source = source
@@ -189,16 +191,20 @@ class _Walker:
         self.deferred: list[tuple] = []  # (function node, outer env or None = module's final, class)
         self.depth = 0  # 0 while walking module-level code (class bodies included)
         self.uses = 0
+        self._lines = None
 
     # -- entry ---------------------------------------------------------------------------------
 
-    def run(self, tree: ast.Module, env: dict | None = None) -> dict:
+    def run(self, tree: ast.Module, env: dict | None = None, bodies: bool = True) -> dict:
+        """Walk a module; return its final module-level names. ``bodies=False`` skips functions."""
         env = dict(env or {})
         try:
             env = self.block(tree.body, env)
         except _Terminated:
             pass
         self.facts = []
+        if not bodies:
+            self.deferred = []
         # Function bodies run later: module-level functions see the module's final names,
         # nested ones the names of their enclosing function where they were defined.
         while self.deferred:
@@ -352,8 +358,9 @@ class _Walker:
             for alias in node.names:
                 root = alias.name.split(".")[0]
                 if root not in MODULES:
+                    own = self.project.module(alias.name if alias.asname else root) if self.project else None
                     if alias.asname or root not in env:
-                        env[alias.asname or root] = None
+                        env[alias.asname or root] = frozenset({own}) if own else None
                     continue
                 module = MODULES[root]
                 if module not in self.surfaces:
@@ -372,8 +379,12 @@ class _Walker:
             return
         root = (node.module or "").split(".")[0]
         if node.level or root not in MODULES:
+            base = self.project.module(node.module or "", node.level, self.path) if self.project else None
             for alias in node.names:
-                env[alias.asname or alias.name] = None
+                value = None
+                if base is not None and alias.name != "*":
+                    value = self.attribute(frozenset({base}), alias.name, None, None, quiet=True)
+                env[alias.asname or alias.name] = value
             return
         module = MODULES[root]
         if module not in self.surfaces:
@@ -409,7 +420,7 @@ class _Walker:
                         info.attrs[target.attr] = (
                             _merge(info.attrs[target.attr], value) if target.attr in info.attrs else value
                         )
-            self.attribute(base, target.attr, target, self.text(target))
+            self.attribute(base, target.attr, target, None)
         elif isinstance(target, ast.Subscript):
             self.expr(target.value, env)
             self.expr(target.slice, env)
@@ -503,7 +514,19 @@ class _Walker:
     # -- expressions -----------------------------------------------------------------------------
 
     def text(self, node) -> str:
-        return ast.get_source_segment(self.source, node) or _dotted(node) or ""
+        """Source text of ``node`` (only computed when a problem is reported)."""
+        if self._lines is None:
+            self._lines = self.source.splitlines(keepends=True)
+        if getattr(node, "end_lineno", None) is None:
+            return _dotted(node) or ""
+        lines = self._lines[node.lineno - 1 : node.end_lineno]
+        if not lines:
+            return _dotted(node) or ""
+        if len(lines) == 1:
+            return lines[0].encode()[node.col_offset : node.end_col_offset].decode(errors="replace")
+        first = lines[0].encode()[node.col_offset :].decode(errors="replace")
+        last = lines[-1].encode()[: node.end_col_offset].decode(errors="replace")
+        return first + "".join(lines[1:-1]) + last
 
     def expr(self, node, env, store=False, visit=True):
         """Abstract value of ``node`` (frozenset of Ref, or None = unknown); reports misses."""
@@ -517,9 +540,7 @@ class _Walker:
             base = self.expr(node.value, env, visit=visit)
             if not visit:
                 return self.attribute(base, node.attr, None, None, quiet=True)
-            if self.known_present(node.value, node.attr):
-                return self.attribute(base, node.attr, node, self.text(node), quiet=True)
-            return self.attribute(base, node.attr, node, self.text(node))
+            return self.attribute(base, node.attr, node, None, quiet=self.known_present(node.value, node.attr))
         if isinstance(node, ast.Call):
             return self.call(node, env, visit)
         if isinstance(node, ast.IfExp):
@@ -581,7 +602,7 @@ class _Walker:
             for extra in args[2:]:
                 self.expr(extra, env, visit=visit)
             if func == "getattr" and len(args) == 2 and isinstance(args[1].value, str):
-                return self.attribute(base, args[1].value, node if visit else None, self.text(node), quiet=not visit)
+                return self.attribute(base, args[1].value, node if visit else None, None, quiet=not visit)
             return None
         if func in ("importlib.import_module", "pytest.importorskip", "__import__") and args:
             if isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
@@ -626,6 +647,13 @@ class _Walker:
                 else:
                     unknown = True
                 continue
+            if ref.kind == "project":
+                value = self.project.attribute(ref, attr, self.surfaces) if self.project else None
+                if value:
+                    out |= value
+                else:
+                    unknown = True
+                continue
             if ref.kind not in ("module", "class", "instance"):
                 if ref.kind != "none":
                     unknown = True
@@ -637,9 +665,10 @@ class _Walker:
             self.uses += 1
             found = surface.member(ref.qual, attr)
             if found is None:
-                if not quiet and not self.suppress and node is not None:
+                dynamic = ref.kind == "instance" and surface.dynamic(ref.qual)
+                if not quiet and not self.suppress and node is not None and not dynamic:
                     # Name the receiver when it is a variable, not a module path.
-                    via = text if ref.kind == "instance" else None
+                    via = (text if text is not None else self.text(node)) if ref.kind == "instance" else None
                     self.report(node, f"{ref.qual}.{attr}", via, surface)
                 unknown = True
                 continue
@@ -775,6 +804,54 @@ class _Walker:
         return key is not None and any(f == (key, attr, True) for f in self.facts)
 
 
+class _Project:
+    """Names that the repository's own modules bind at module level, for ``from demos.x import trt``.
+
+    A module is walked once per TensorRT version (module-level code only, nothing reported)
+    and its final names are reused; import cycles resolve to unknown.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.exports: dict[tuple[Path, int], dict | None] = {}
+
+    def module(self, dotted: str, level: int = 0, here: Path | None = None) -> Ref | None:
+        """A Ref to the repository module ``dotted`` (relative to ``here`` when ``level``)."""
+        if level:
+            if here is None:
+                return None
+            base = here.parent
+            for _ in range(level - 1):
+                base = base.parent
+        else:
+            base = self.root
+        target = base.joinpath(*[p for p in dotted.split(".") if p])
+        for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+            if candidate.is_file() and self.root in candidate.resolve().parents:
+                return Ref("project", qual=str(candidate.resolve()))
+        return None
+
+    def attribute(self, ref: Ref, attr: str, surfaces: dict) -> frozenset | None:
+        path = Path(ref.qual)
+        if path.name == "__init__.py":
+            sub = self.module(attr, 1, path)
+            if sub is not None:
+                return frozenset({sub})
+        key = (path, id(surfaces))
+        if key not in self.exports:
+            self.exports[key] = None  # in progress: a cycle sees unknown names
+            try:
+                source = path.read_text(encoding="utf-8")
+                tree = ast.parse(source)
+            except (OSError, UnicodeDecodeError, SyntaxError):
+                return None
+            walker = _Walker(surfaces, lambda *a: None, source, project=self, path=path)
+            walker.suppress = 1
+            self.exports[key] = walker.run(tree, bodies=False)
+        env = self.exports[key]
+        return env.get(attr) if env else None
+
+
 # --- sources --------------------------------------------------------------------------------------
 
 
@@ -787,6 +864,7 @@ class Unit:
     code: str
     continues: bool = False  # a ``# requires: context`` block: start from the previous block's names
     page: str | None = None
+    file: Path | None = None  # the .py file itself (for relative imports)
 
 
 def parse_claims(code: str, known: list[str]) -> tuple[list[str] | None, str | None]:
@@ -853,7 +931,7 @@ def units_of(path: Path, root: Path = REPO_ROOT) -> tuple[list[Unit], list[Probl
         code = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(shown, 1, "read", f"cannot read: {exc}")]
-    return [Unit(shown, 1, code)], []
+    return [Unit(shown, 1, code, file=path.resolve())], []
 
 
 @dataclasses.dataclass
@@ -865,13 +943,14 @@ class Result:
     uses: int = 0  # attribute look-ups resolved against a surface (all versions)
 
 
-def check_units(units: list[Unit], surfaces: dict[str, Surface]) -> Result:
+def check_units(units: list[Unit], surfaces: dict[str, Surface], root: Path = REPO_ROOT) -> Result:
     trt_keys = [t.key for t in TARGETS if t.module == "tensorrt" and t.key in surfaces]
     extra = {s.module: s for k, s in surfaces.items() if s.module != "tensorrt"}
     problems: list[Problem] = []
     misses: dict[tuple[str, int, str], list[str]] = {}  # (path, line, name) -> version labels
     notes: dict[tuple[str, int, str, str], list[str]] = {}
     result = Result(problems, units=len(units))
+    project = _Project(root.resolve())
     parsed = []
     for unit in units:
         try:
@@ -882,7 +961,9 @@ def check_units(units: list[Unit], surfaces: dict[str, Surface]) -> Result:
             continue
         claims, error = parse_claims(unit.code, trt_keys)
         if error:
-            problems.append(Problem(unit.path, unit.line, "trt-api", error))
+            m = CLAIM.search(unit.code)
+            line = unit.line + unit.code.count("\n", 0, m.start()) if m else unit.line
+            problems.append(Problem(unit.path, line, "trt-api", error))
         parsed.append((tree, trt_keys if claims is None else claims))
 
     for key in trt_keys + [None]:
@@ -912,7 +993,7 @@ def check_units(units: list[Unit], surfaces: dict[str, Surface]) -> Result:
                 if surface.label not in labels:
                     labels.append(surface.label)
 
-            walker = _Walker(surf, report, unit.code, note)
+            walker = _Walker(surf, report, unit.code, note, project=project, path=unit.file)
             start = env_by_page.get(unit.page) if unit.continues else None
             env = walker.run(tree, start)
             if unit.page:
@@ -936,7 +1017,7 @@ def check_paths(paths: list[Path] | None = None, root: Path = REPO_ROOT, surface
         u, p = units_of(Path(path), root)
         units += u
         problems += p
-    result = check_units(units, surfaces if surfaces is not None else load_surfaces())
+    result = check_units(units, surfaces if surfaces is not None else load_surfaces(), root)
     result.problems[:0] = problems
     result.files = len(files)
     return result

@@ -42,6 +42,11 @@ class Surface:
         found = entry["members"].get(name)
         return (found[0], found[1]) if found is not None else None
 
+    def dynamic(self, qualname: str) -> bool:
+        """Whether instances of class ``qualname`` can have attributes ``dir()`` does not show."""
+        entry = self.objects.get(qualname)
+        return bool(entry and entry.get("dynamic"))
+
     def deprecated(self, qualname: str, name: str) -> str | None:
         """Version in the member's ``[DEPRECATED]`` docstring note ("" if none given), or None."""
         entry = self.objects.get(qualname)

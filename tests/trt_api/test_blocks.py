@@ -1,0 +1,90 @@
+"""Reading fenced code blocks and their tags from MyST pages."""
+
+import pytest
+
+from paddle_style_guide.trt_api import blocks
+
+from .conftest import FIXTURES
+
+
+def test_fixture_page():
+    found, errors = blocks.extract(FIXTURES / "page.md")
+    assert errors == []
+    assert [(b.line, b.lang, sorted(b.requires), b.runnable) for b in found] == [
+        (6, "python", [], True),
+        (14, "python", ["tensorrt"], False),
+        (25, "python", ["context", "tensorrt"], False),
+        (32, "python", ["tensorrt"], False),
+        (41, "python", ["tensorrt"], False),  # inside a :::{note} directive
+        (48, "shell", [], True),
+    ]
+    assert found[3].tags["trt-api"] == "7"
+    assert blocks.shell_commands(found[5]) == ["python -c \"print('ran')\""]
+
+
+def test_directives_options_and_lists(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text(
+        "````{admonition} Nested\n"  # 1
+        "```{code-block} python\n"  # 2
+        ":caption: A caption\n"  # 3
+        ":linenos:\n"  # 4
+        "\n"  # 5
+        "x = 1\n"  # 6
+        "```\n"
+        "````\n"
+        "\n"
+        "- item\n"  # 10
+        "\n"
+        "  ```python\n"  # 12
+        "  y = 2\n"  # 13
+        "  ```\n"
+        "\n"
+        "```text\nnot code\n```\n"
+        "```console\n# test: run\n$ python -m demos.resnet50 --help\nusage: ...\n```\n"
+    )
+    found, errors = blocks.extract(page)
+    assert errors == []
+    assert [(b.line, b.code) for b in found if b.lang == "python"] == [(6, "x = 1\n"), (13, "y = 2\n")]
+    (console,) = [b for b in found if b.lang == "shell"]
+    assert console.runnable and blocks.shell_commands(console) == ["python -m demos.resnet50 --help"]
+
+
+@pytest.mark.parametrize(
+    "code, lang, message",
+    [
+        ("# requires: cuda\n", "python", "unknown token cuda"),
+        ("# requires:\n", "python", r"unknown token \(empty\)"),
+        ("# requires: tensorrt\n# requires: gpu\n", "python", "given twice"),
+        ("# requires: gpu\n", "shell", "is for python blocks"),
+        ("# test: yes\n", "shell", "only takes `run`"),
+        ("# test: run\n", "python", "only takes `run`, and only in bash/console blocks"),
+    ],
+)
+def test_bad_tags(code, lang, message):
+    with pytest.raises(blocks.TagError, match=message):
+        blocks.read_tags(code, lang)
+
+
+def test_tags_only_at_the_top():
+    assert blocks.read_tags("x = 1\n# requires: tensorrt\n", "python") == {}
+    assert blocks.read_tags("#!/usr/bin/env python\n# requires: gpu\nx = 1\n", "python") == {"requires": "gpu"}
+
+
+@pytest.mark.parametrize(
+    "command, ok",
+    [
+        ("python -m demos.resnet50 export --limit 8", True),
+        ("python3 tools/x.py", True),
+        ("pip install foo", False),
+        ("python -m demos.x | tee log", False),
+        ("python -m demos.x > out.txt", False),
+        ("python -m demos.x --out $HOME/x", False),
+    ],
+)
+def test_python_argv(command, ok):
+    if ok:
+        assert blocks.python_argv(command, "/py")[0] == "/py"
+    else:
+        with pytest.raises(blocks.TagError):
+            blocks.python_argv(command, "/py")
