@@ -226,7 +226,6 @@ class Checker:
                 or page in self._scans):
             return None  # a notebook, an image, source code: no anchors to check
         targets = self._page_targets(page)
-        where = "on this page" if same_page else f"in {display(page)}"
         if isinstance(targets, str):
             return f"cannot check the anchor: {display(page)}: {targets}"
         decoded = unquote(fragment)
@@ -234,6 +233,7 @@ class Checker:
             return None
         if same_page and _label_name(decoded) in self._labels:
             return None  # MyST resolves "#label" against labels on every page
+        where = "on this page" if same_page else f"in {display(page)}"
         hint = difflib.get_close_matches(decoded, targets, n=1, cutoff=0.6)
         suffix = f'; did you mean "#{hint[0]}"?' if hint else ""
         return f'no anchor "{decoded}" {where}{suffix}'

@@ -42,6 +42,8 @@ _ATTRS_INLINE = re.compile(r"(?<=[\]\)`*_])\{([^{}\n]*)\}")
 _ATTR_ID = re.compile(r"(?:^|\s)#([^\s{}#.]+)")
 _WS_ONE_EOL = re.compile(r"[ \t]*(?:\n[ \t]*)?")
 _MAX_PAREN_DEPTH = 32  # as markdown-it
+# the common case, "(url)" with nothing to unescape, read in one step
+_SIMPLE_DESTINATION = re.compile(r"\(([^\s()<\\&]*)\)")
 
 
 class InlineLink(NamedTuple):
@@ -201,6 +203,9 @@ def _inline_destination(text: str, paren: int) -> tuple[str, int] | None:
 
     Returns the unescaped destination and the offset after ")", or None.
     """
+    m = _SIMPLE_DESTINATION.match(text, paren)
+    if m:
+        return m.group(1), m.end()
     n = len(text)
     i = _WS_ONE_EOL.match(text, paren + 1).end()
     if i >= n:

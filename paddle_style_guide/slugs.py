@@ -8,6 +8,8 @@ enough to write down here.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Container, Iterable
 
@@ -45,8 +47,14 @@ def myst_slugs(titles: Iterable[str]) -> list[str]:
 _GITHUB_KEEP_CATEGORIES = frozenset("Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc".split())
 
 
+_ASCII_DROP = re.compile(r"[^a-z0-9 _-]")
+
+
+@functools.lru_cache(maxsize=4096)
 def github_slug(title: str) -> str:
     """Slug of ``title`` as GitHub computes it, before de-duplication."""
+    if title.isascii():
+        return _ASCII_DROP.sub("", title.lower()).replace(" ", "-")
     out = []
     for ch in title.lower():
         if ch == " ":
