@@ -107,8 +107,8 @@ for _, doc in measured:
 # A library kernel multiplying large, well-shaped matrices is the best case a GPU ever sees, so read the
 # ratio as a ceiling for real layers.
 # Two things keep even this case below the datasheet.
-# The datasheet assumes the boost clock, but a GPU that runs dense tensor-core math at full speed reaches
-# its power limit and lowers its clock (the JSON records the clock and power right after the run).
+# The datasheet assumes the boost clock, but a GPU that runs dense tensor-core math at full speed can reach
+# its power limit and lower its clock (the JSON records the clock and power right after the run).
 # And the datasheet counts only the tensor-core math, while a real kernel also loads tiles, converts and
 # stores the result; the faster the tensor cores, the harder it is to feed them, so compare the ratios
 # across data types as well as the rates.
@@ -253,9 +253,10 @@ fig.tight_layout()
 #   convolution, pooling and, in eager code, every BatchNorm, ReLU and residual add do few operations per
 #   byte. Faster math does nothing for them; only fewer bytes (a narrower format or fusion) does.
 # * **Small layers.** A GPU splits a layer into tiles and spreads them over its 132 SMs. When a layer has
-#   too few tiles, or the last wave of tiles is only partly full, SMs sit idle. Late ResNet50 stages have
-#   7x7 feature maps, so even at batch 256 their GEMMs are short, and a smaller batch makes every layer
-#   smaller.
+#   too few tiles, or the last wave of tiles is only partly full, SMs sit idle. The last ResNet50 stage
+#   works on 7x7 feature maps: at batch 1 its convolutions are matrix products with only 49 rows, far too
+#   few tiles for the GPU. Large batches fill the GPU, which is why throughput benchmarks use them and why
+#   latency-bound serving with small batches stays further from the peak.
 # * **Launch overhead.** Each kernel costs a few microseconds to launch and to ramp up and drain. Eager
 #   PyTorch runs at least one kernel per layer counted above; at small batches that fixed cost rivals the
 #   math. Engines fuse layers into fewer kernels and replay them as one CUDA graph.
@@ -300,9 +301,8 @@ fig.tight_layout()
 
 # %%
 # MLPerf's engines are the result of the whole toolbox: INT8 everywhere with calibrated scales,
-# convolutions fused with their BatchNorm, activation and residual add, a custom kernel that runs the first
-# residual stage in one pass, NHWC layouts that tensor cores prefer, and large batches replayed as CUDA
-# graphs.
+# convolutions fused with their BatchNorm, activation and residual add, a plugin that runs the whole first
+# residual stage in one kernel, data layouts chosen for the tensor cores, and large batches.
 # The gap between that and framework code is what the rest of this tutorial is about.
 #
 # The last printed line is a check on the roofline model.
@@ -320,8 +320,8 @@ fig.tight_layout()
 #   convolutional networks like ResNet50, memory-bound or not. It needs scales from calibration or
 #   quantization-aware training, and a check of the accuracy (the INT8 pages show how).
 # * **FP8** has the same speed and size as INT8 on Hopper. Its exponent bits cover a wider range with one
-#   scale per tensor, which suits transformer activations with outliers; for CNNs with ReLU, INT8 is as
-#   accurate and more widely supported (GPUs before Hopper and Ada have no FP8 tensor cores).
+#   scale per tensor, which suits transformer activations with outliers; for CNNs with ReLU, INT8 is
+#   usually as accurate and more widely supported (GPUs before Hopper and Ada have no FP8 tensor cores).
 #
 # Use the roofline to set expectations: a memory-bound network gains from every byte saved, a
 # compute-bound one from every doubling of the math rate, and lower precision gives both.
