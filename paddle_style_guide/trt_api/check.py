@@ -9,9 +9,10 @@ TensorRT version the code is walked once with that version's API surface
 - attributes and method calls on objects whose type follows from TensorRT itself:
   calling a class gives an instance, calling a method gives what its pybind11
   signature says it returns (``builder.create_network()`` -> ``INetworkDefinition``),
-  plus parameter/return annotations (``network: trt.INetworkDefinition``) and
-  ``self.x`` attributes assigned in the same class.  Anything else is unknown and
-  not checked; nothing is guessed from variable names.
+  plus parameter/return annotations (``network: trt.INetworkDefinition``),
+  ``self.x`` attributes assigned in the same class and names bound at module level
+  by the repository's own modules (``from demos.plugins.v3 import trt``).  Anything
+  else is unknown and not checked; nothing is guessed from variable names.
 
 Version claims and guards (documented in ``code-blocks.md``):
 
@@ -30,10 +31,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import os
+import io
 import re
 import subprocess
-import sys
+import tokenize
 from pathlib import Path
 
 from . import blocks as md_blocks
@@ -216,7 +217,7 @@ class _Walker:
 
     def block(self, body: list[ast.stmt], env: dict) -> dict:
         """Walk statements; raise _Terminated if the rest became unreachable."""
-        for index, stmt in enumerate(body):
+        for stmt in body:
             env = self.stmt(stmt, env)
             if env is None:
                 raise _Terminated
@@ -867,9 +868,24 @@ class Unit:
     file: Path | None = None  # the .py file itself (for relative imports)
 
 
+def claim_lines(code: str) -> list[tuple[int, str]]:
+    """(line, value) of every ``# trt-api: ...`` comment on a line of its own (real comments only)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return [(code.count("\n", 0, m.start()) + 1, m.group(1)) for m in CLAIM.finditer(code)]
+    out = []
+    for tok in tokens:
+        if tok.type == tokenize.COMMENT and tok.start[1] == 0:
+            m = CLAIM.match(tok.string)
+            if m:
+                out.append((tok.start[0], m.group(1)))
+    return out
+
+
 def parse_claims(code: str, known: list[str]) -> tuple[list[str] | None, str | None]:
     """(claimed versions to check, error) from a ``# trt-api:`` line; None = default."""
-    found = CLAIM.findall(code)
+    found = [value for _, value in claim_lines(code)]
     if not found:
         return None, None
     if len(found) > 1:
@@ -961,8 +977,8 @@ def check_units(units: list[Unit], surfaces: dict[str, Surface], root: Path = RE
             continue
         claims, error = parse_claims(unit.code, trt_keys)
         if error:
-            m = CLAIM.search(unit.code)
-            line = unit.line + unit.code.count("\n", 0, m.start()) if m else unit.line
+            where = claim_lines(unit.code)
+            line = unit.line + where[0][0] - 1 if where else unit.line
             problems.append(Problem(unit.path, line, "trt-api", error))
         parsed.append((tree, trt_keys if claims is None else claims))
 

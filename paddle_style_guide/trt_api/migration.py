@@ -174,11 +174,14 @@ def _cell(text: str) -> str:
     return (text or "—").replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(rows: list[Row] | None = None, surfaces: dict[str, Surface] | None = None) -> str:
+def render_markdown(rows: list[Row] | None = None, provenance: bool = True) -> str:
     """The table as MyST Markdown (English), with numbered source links per row.
 
-    With ``surfaces``, a last line names the binding versions the table was verified against.
+    With ``provenance``, a last sentence names the pinned binding versions that
+    tests/trt_api/test_migration.py verifies the table against (no download needed here).
     """
+    from .bindings import TARGETS
+
     rows = load() if rows is None else rows
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for row in rows:
@@ -187,7 +190,7 @@ def render_markdown(rows: list[Row] | None = None, surfaces: dict[str, Surface] 
         cells = [old, row.trt10, row.trt11, row.deprecated, row.removed, links]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     out = "\n".join(lines) + "\n"
-    if surfaces:
-        labels = ", ".join(s.label for s in surfaces.values())
+    if provenance:
+        labels = ", ".join(t.label for t in TARGETS)
         out += f"\nEvery TensorRT name in this table is checked against the Python bindings of {labels}.\n"
     return out

@@ -3,7 +3,6 @@
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -229,3 +228,9 @@ def test_discover_covers_the_three_locations(tmp_path):
         (tmp_path / rel).write_text("")
     found = sorted(p.relative_to(tmp_path).as_posix() for p in check.discover(tmp_path))
     assert found == ["demos/a.py", "docs/c.md", "gallery/plot_b.py"]
+
+
+def test_claims_are_read_from_comments_only(surfaces):
+    code = '"""Docstring that shows the syntax:\n# trt-api: 10\n"""\nimport tensorrt as trt\ntrt.BuilderFlag.FP16\n'
+    assert check.claim_lines(code) == []
+    assert run(code, surfaces) == [f"5: tensorrt.BuilderFlag.FP16: missing in {V11}"]
