@@ -65,16 +65,18 @@ def _check_args(args, microbench) -> None:
 
 def _gpu_clocks() -> dict | None:
     """Clock, temperature and power right after the run: a throttled GPU explains a low number."""
-    query = "clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw,clocks_throttle_reasons.active"
-    try:
-        out = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0 or not out.stdout.strip():
-        return None
-    values = [v.strip() for v in out.stdout.strip().splitlines()[0].split(",")]
-    return dict(zip(query.split(","), values))
+    base = "clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw,power.limit"
+    # Newer drivers call the throttle reasons "clock event reasons"; an unknown field fails the whole query.
+    for query in (base + ",clocks_event_reasons.active", base + ",clocks_throttle_reasons.active", base):
+        try:
+            out = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if out.returncode == 0 and out.stdout.strip():
+            values = [v.strip() for v in out.stdout.strip().splitlines()[0].split(",")]
+            return dict(zip(query.split(","), values))
+    return None
 
 
 def run(args) -> dict:

@@ -131,14 +131,14 @@ def float32_matmul_precision(torch, precision: str):
         torch.set_float32_matmul_precision(before)
 
 
-def make_operands(torch, case: str, n: int, device, generator):
+def make_operands(torch, case: str, n: int, device, generator, b_column_major: bool = True):
     """One (A, B, extras) set. B is column-major (a transposed row-major tensor), the layout of
-    ``x @ weight.T`` in a linear layer and the one FP8 and INT8 tensor-core GEMMs require."""
+    ``x @ weight.T`` in a linear layer and the one FP8 and INT8 tensor-core GEMMs prefer."""
     shape = (n, n)
     if case == "int8":
         a = torch.randint(-128, 128, shape, dtype=torch.int8, device=device, generator=generator)
         bt = torch.randint(-128, 128, shape, dtype=torch.int8, device=device, generator=generator)
-        return a, bt.t(), {}
+        return a, (bt.t() if b_column_major else bt), {}
     a = torch.randn(shape, device=device, generator=generator)
     bt = torch.randn(shape, device=device, generator=generator)
     if case.startswith("fp8"):
@@ -206,27 +206,34 @@ def run_matmul_case(torch, case: str, n: int, device, clock, l2_bytes: int | Non
     if free_bytes is not None and need > 0.9 * free_bytes:
         record["skipped"] = f"needs {need / 2**30:.1f} GiB, {free_bytes / 2**30:.1f} GiB free"
         return record
-    generator = torch.Generator(device=device).manual_seed(seed)
     precision = "highest" if case != "tf32" else "high"
-    operands = []
-    try:
-        with float32_matmul_precision(torch, precision):
-            operands = [make_operands(torch, case, n, device, generator) for _ in range(sets)]
-            mm = product(torch, case)
-            out = mm(*operands[0])
-            record["check"] = check(torch, case, operands[0], out)
-            del out
-            timing = measure(lambda i: mm(*operands[i % sets]), clock, **timing_kw)
-    except (RuntimeError, NotImplementedError, TypeError) as exc:  # an unsupported dtype/layout on this GPU
-        record["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    # INT8 falls back to a row-major B if this GPU/library refuses the column-major one.
+    layouts = (True, False) if case == "int8" else (True,)
+    for b_column_major in layouts:
+        generator = torch.Generator(device=device).manual_seed(seed)
+        operands = []
+        try:
+            with float32_matmul_precision(torch, precision):
+                operands = [make_operands(torch, case, n, device, generator, b_column_major) for _ in range(sets)]
+                mm = product(torch, case)
+                out = mm(*operands[0])
+                record["check"] = check(torch, case, operands[0], out)
+                del out
+                timing = measure(lambda i: mm(*operands[i % sets]), clock, **timing_kw)
+            record.pop("error", None)
+            break
+        except (RuntimeError, NotImplementedError, TypeError) as exc:  # unsupported dtype/layout on this GPU
+            record["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        finally:
+            del operands
+    if "error" in record:
         return record
-    finally:
-        del operands
     record.update(
         rate=record["ops"] / timing.median_s / 1e12, best_rate=record["ops"] / timing.min_s / 1e12,
         median_s=timing.median_s, min_s=timing.min_s, samples=timing.samples,
         calls_per_sample=timing.calls_per_sample, warmup_calls=timing.warmup_calls, operand_sets=sets,
         float32_matmul_precision=precision if case in ("fp32", "tf32") else None,
+        b_layout="column-major" if b_column_major else "row-major",
     )
     return record
 

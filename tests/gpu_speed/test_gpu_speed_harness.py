@@ -81,3 +81,20 @@ def test_an_unsupported_case_is_recorded_not_raised(monkeypatch):
     rec = microbench.run_matmul_case(torch, "int8", 64, torch.device("cpu"), microbench.WallClock(), None,
                                      None, seed=0, warmup_s=0.0, budget_s=0.01)
     assert rec["error"] == "RuntimeError: CUBLAS_STATUS_NOT_SUPPORTED when calling cublasLtMatmul"
+
+
+def test_int8_falls_back_to_a_row_major_b(monkeypatch):
+    import torch
+
+    real = torch._int_mm
+
+    def only_row_major(a, b):
+        if not b.is_contiguous():
+            raise RuntimeError("CUBLAS_STATUS_NOT_SUPPORTED")
+        return real(a, b)
+
+    monkeypatch.setattr(torch, "_int_mm", only_row_major)
+    rec = microbench.run_matmul_case(torch, "int8", 64, torch.device("cpu"), microbench.WallClock(), None,
+                                     None, seed=0, warmup_s=0.0, budget_s=0.01)
+    assert "error" not in rec
+    assert rec["b_layout"] == "row-major" and rec["check"]["passed"] and rec["check"]["rel_err"] == 0.0
