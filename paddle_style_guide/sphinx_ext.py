@@ -1,0 +1,172 @@
+"""Sphinx extension: raw HTML anchors (``<a name="2"></a>``, ``<a id>``, any
+``id="..."``) become link targets for myst-parser.
+
+Without it, myst-parser warns ``myst.xref_missing`` on ``[x](#2)`` and on
+``[x](./page.md#2)`` even when ``page.md`` has ``<a name="2"></a>``: it only
+knows heading slugs and labels. With it, such links resolve silently when the
+anchor exists, and still fail (file:line, the target) when it does not.
+
+How: myst-parser resolves ``#id`` and ``page.md#id`` against each document's
+heading slugs, kept in ``document.myst_slugs`` (same page, by its
+``ResolveAnchorIds`` transform) and ``env.metadata[docname]["myst_slugs"]``
+(other pages, by ``MystReferenceResolver.resolve_myst_ref_doc``). A transform
+that runs just before ``ResolveAnchorIds`` adds every raw HTML anchor of the
+document there, without replacing a heading slug of the same name. Anchors
+stay per page: ``#2`` on one page never resolves to another page's anchor.
+
+These are myst-parser internals, so :func:`setup` refuses myst-parser
+versions outside :data:`SUPPORTED_MYST_PARSER` (the tests build real projects
+to prove each supported version).
+
+A second transform, run before Sphinx's i18n ``Locale`` transform, lifts
+paragraphs that hold nothing but anchors (``<a name="2"></a>`` on its own
+line) out of their ``<p>``: no empty paragraph in the HTML, and no
+``<a name=\\"2\\"></a>`` message for translators in the gettext catalogs.
+
+Enable in conf.py: ``extensions += ["paddle_style_guide.sphinx_ext"]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from docutils import nodes
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+from sphinx.errors import ExtensionError
+from sphinx.transforms import SphinxTransform
+from sphinx.util.nodes import clean_astext
+
+from . import __version__
+from .html_scan import iter_tags, tag_anchors
+
+SUPPORTED_MYST_PARSER = SpecifierSet(">=5.2.0,<5.3")
+ANCHOR_PRIORITY = 878  # myst-parser's ResolveAnchorIds runs at 879
+UNWRAP_PRIORITY = 5  # Sphinx's PreserveTranslatableMessages is 10, Locale 20
+
+_ANCHOR_ONLY_TAG = re.compile(r"\s*(?:<a\s[^<>]*>|</a\s*>)\s*", re.I)
+
+
+def check_myst_parser(version: str | None = None) -> None:
+    """Raise ExtensionError unless myst-parser is a version this extension
+    was tested with, with the internals it relies on."""
+    import myst_parser
+
+    found = Version(version or myst_parser.__version__)
+    if found not in SUPPORTED_MYST_PARSER:
+        raise ExtensionError(
+            f"paddle_style_guide.sphinx_ext supports myst-parser {SUPPORTED_MYST_PARSER}, "
+            f"found {found}. It relies on myst-parser internals (heading slugs in "
+            "document.myst_slugs and env.metadata): install a supported myst-parser, or "
+            "run tests/style_guide against this one and widen SUPPORTED_MYST_PARSER."
+        )
+    from myst_parser.mdit_to_docutils.transforms import ResolveAnchorIds
+    from myst_parser.sphinx_ext.myst_refs import MystReferenceResolver
+
+    if ResolveAnchorIds.default_priority <= ANCHOR_PRIORITY or not hasattr(
+        MystReferenceResolver, "resolve_myst_ref_doc"
+    ):
+        raise ExtensionError(
+            "paddle_style_guide.sphinx_ext: myst-parser's anchor resolution changed; "
+            "this extension needs updating"
+        )
+
+
+def html_anchors(document: nodes.document) -> dict[str, tuple[int | None, nodes.raw]]:
+    """Raw HTML anchors of a document: id -> (line, the raw node)."""
+    found: dict[str, tuple[int | None, nodes.raw]] = {}
+    for raw in document.findall(nodes.raw):
+        if "html" not in raw.get("format", "").split():
+            continue
+        text = raw.astext()
+        if "<" not in text:
+            continue
+        for tag in iter_tags(text):
+            for anchor in tag_anchors(tag):
+                found.setdefault(anchor, (_line(raw), raw))
+    return found
+
+
+def _line(node: nodes.Node) -> int | None:
+    while node is not None:
+        if node.line:
+            return node.line
+        node = node.parent
+    return None
+
+
+def _title_after(raw: nodes.raw) -> str:
+    """Title of the section that starts right after an anchor, if any (the
+    Paddle style: the anchor line, then the heading), for ``[](#2)``."""
+    node: nodes.Node | None = raw
+    while node is not None and node.parent is not None:
+        parent = node.parent
+        index = parent.index(node) + 1
+        while index < len(parent) and isinstance(parent[index], nodes.raw):
+            index += 1  # e.g. the "</a>" after "<a name=...>"
+        if index < len(parent):
+            following = parent[index]
+            if isinstance(following, nodes.section) and following.children:
+                return clean_astext(following[0])
+            return ""
+        if isinstance(parent, (nodes.section, nodes.document)):
+            node = parent
+        else:
+            return ""
+    return ""
+
+
+class UnwrapAnchorParagraphs(SphinxTransform):
+    """``<p><a name="2"></a></p>`` -> ``<a name="2"></a>``."""
+
+    default_priority = UNWRAP_PRIORITY
+
+    def apply(self, **kwargs: Any) -> None:
+        for para in list(self.document.findall(nodes.paragraph)):
+            if not para.children or not all(
+                isinstance(child, nodes.Text) and not child.strip()
+                or isinstance(child, nodes.raw)
+                and "html" in child.get("format", "").split()
+                and _ANCHOR_ONLY_TAG.fullmatch(child.astext())
+                for child in para.children
+            ):
+                continue
+            raws = [child for child in para.children if isinstance(child, nodes.raw)]
+            if not raws:
+                continue
+            for raw in raws:
+                raw.line = raw.line or para.line
+                raw.source = raw.source or para.source
+            para.replace_self(raws)
+
+
+class RegisterHtmlAnchors(SphinxTransform):
+    """Add the document's raw HTML anchors to its MyST slugs."""
+
+    default_priority = ANCHOR_PRIORITY
+
+    def apply(self, **kwargs: Any) -> None:
+        anchors = html_anchors(self.document)
+        if not anchors:
+            return
+        slugs = getattr(self.document, "myst_slugs", None)
+        if slugs is None:  # not a MyST document (e.g. reStructuredText)
+            slugs = self.document.myst_slugs = {}
+        for anchor, (line, raw) in anchors.items():
+            if anchor not in slugs and not re.search(r"\s", anchor):
+                slugs[anchor] = (line, anchor, _title_after(raw))
+        self.env.metadata[self.env.docname]["myst_slugs"] = slugs
+
+
+def setup(app) -> dict[str, Any]:
+    check_myst_parser()
+    app.setup_extension("myst_parser")
+    app.add_transform(UnwrapAnchorParagraphs)
+    app.add_transform(RegisterHtmlAnchors)
+    return {
+        "version": __version__,
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
