@@ -118,15 +118,28 @@ for _, doc in measured:
 # A large device-to-device copy streams data through DRAM with almost no other work, so it shows the
 # bandwidth a memory-bound layer can hope for.
 
+bandwidth_bars = []
 for path, doc in measured:
-    mem = doc["memory"]
-    sheet = analysis.sheet_for(doc)
-    line = f"{doc['provenance']['gpu']['name']}: copy of {mem['bytes_per_copy'] / 2**30:.0f} GiB, " \
-           f"{mem['tbps']:.2f} TB/s median (best sample {mem['best_tbps']:.2f} TB/s)"
+    mem, sheet, gpu = doc["memory"], analysis.sheet_for(doc), doc["provenance"]["gpu"]["name"]
+    if "tbps" not in mem:
+        print(f"{gpu}: the copy failed ({mem.get('error')})  [{results.describe(doc)}]")
+        continue
+    line = (f"{gpu}: copy of {mem['bytes_per_copy'] / 2**30:.0f} GiB, {mem['tbps']:.2f} TB/s median "
+            f"(best sample {mem['best_tbps']:.2f} TB/s)")
     if sheet:
         line += f"; datasheet {sheet.memory_bandwidth_tbps} TB/s, {mem['tbps'] / sheet.memory_bandwidth_tbps:.0%} of it"
     print(line + f"  [{results.describe(doc)}]")
-if not measured:
+    bandwidth_bars.append((f"{gpu}\nmeasured {doc['provenance']['date'][:10]}", mem["tbps"], "C0"))
+    if sheet:
+        bandwidth_bars.append((f"{sheet.gpu}\ndatasheet", sheet.memory_bandwidth_tbps, "0.75"))
+if bandwidth_bars:
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.5 * len(bandwidth_bars)))
+    ax.barh(range(len(bandwidth_bars)), [b[1] for b in bandwidth_bars], color=[b[2] for b in bandwidth_bars])
+    ax.set_yticks(range(len(bandwidth_bars)), [b[0] for b in bandwidth_bars], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("DRAM bandwidth, TB/s (copy: bytes read + written)")
+    fig.tight_layout()
+else:
     print("No measured bandwidth to show (no GPU result files).")
 
 # %%
