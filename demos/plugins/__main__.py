@@ -43,7 +43,7 @@ def cmd_build(args) -> None:
     if not args.no_reexec and _binds_rtx():
         rtx.reexec_if_needed()  # TensorRT-RTX's parser needs libtensorrt_rtx.so on LD_LIBRARY_PATH
     profile = Profile(min=Profile.parse(args.min), opt=Profile.parse(args.opt), max=Profile.parse(args.max))
-    report = build_plan(args.onnx, profile=profile, plan_path=args.plan)
+    report = build_plan(args.onnx, profile=profile, plan_path=args.plan, onnx_checks=not args.skip_onnx_checks)
     if args.report:
         files.write_json(args.report, report)
     plan = report["plan"]
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--opt", default="8x224x224", help="NxHxW the builder optimizes for")
     p.add_argument("--max", default="32x512x512", help="largest NxHxW")
     p.add_argument("--no-reexec", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--skip-onnx-checks", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_build)
     args = parser.parse_args(argv)
     try:

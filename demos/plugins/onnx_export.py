@@ -166,6 +166,14 @@ def plugin_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
     return [n for n in model.graph.node if n.op_type == PLUGIN_NAME]
 
 
+def node_namespace(node: onnx.NodeProto) -> str:
+    """The ``plugin_namespace`` attribute of a plugin node ("" if absent), without validating the rest."""
+    for a in node.attribute:
+        if a.name == "plugin_namespace":
+            return a.s.decode()
+    return ""
+
+
 def node_fields(node: onnx.NodeProto) -> tuple[PreprocessFields, str, str]:
     """(fields, plugin_namespace, plugin_version) of a plugin node, validated."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
