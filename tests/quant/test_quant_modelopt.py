@@ -159,6 +159,7 @@ def test_modelopt_mse_without_the_fix_is_not_an_int8_optimum():
     assert float(cal.compute_amax("mse")) < 0.2 * mse_amax(histogram_of(x))  # measured: 0.3 against 3.9
 
 
+@pytest.mark.slow
 def test_end_to_end_each_with_its_own_histogram(fixed_mse):
     """Each library collects its own histogram of the same four batches, then calibrates.
 
