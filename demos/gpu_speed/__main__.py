@@ -79,6 +79,20 @@ def _gpu_clocks() -> dict | None:
     return None
 
 
+def _driver_cuda_version() -> str | None:
+    """The CUDA version the installed driver supports, from libcuda itself (works without nvidia-smi)."""
+    import ctypes
+
+    try:
+        libcuda = ctypes.CDLL("libcuda.so.1")
+        version = ctypes.c_int()
+        if libcuda.cuDriverGetVersion(ctypes.byref(version)) != 0:
+            return None
+    except (OSError, AttributeError):
+        return None
+    return f"{version.value // 1000}.{version.value % 1000 // 10}"
+
+
 def run(args) -> dict:
     torch = _import_torch()
     from demos import provenance
@@ -105,7 +119,8 @@ def run(args) -> dict:
         props = torch.cuda.get_device_properties(device)
         l2_bytes = getattr(props, "L2_cache_size", None)
         prov["gpu"] = {**(prov.get("gpu") or {}), "l2_cache_bytes": l2_bytes,
-                       "name": props.name, "sm_count": props.multi_processor_count}
+                       "name": props.name, "sm_count": props.multi_processor_count,
+                       "driver_cuda": _driver_cuda_version()}
         clock = microbench.CudaClock(torch)
     else:
         clock = microbench.WallClock()
