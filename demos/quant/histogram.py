@@ -5,8 +5,8 @@ not an option. :class:`HistogramCollector` keeps ``num_bins`` integer counts and
 the number of batches.
 
 Design: the bins always span ``[0, R)`` where ``R`` is a power of two strictly above the largest magnitude
-seen so far (so the data fills more than half of the bins). A value goes to bin ``floor(|x| / R * num_bins)``;
-since ``num_bins`` is a power of two too, both steps are exact in float64. When a batch brings a larger
+seen so far (so the data fills more than half of the bins). A value goes to bin ``floor(|x| * (num_bins / R))``;
+since ``num_bins`` is a power of two too, the factor is a power of two and the product is exact. When a batch brings a larger
 value, ``R`` doubles (once or several times) and each pair of neighbouring bins merges into one, which is
 exactly where the old values would have landed in the new, twice-as-wide bins. Hence:
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arrays import QuantInputError, check_tensor
+from ._arrays import QuantInputError, check_tensor, to_numpy
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,13 @@ class HistogramCollector:
 
     def update(self, x) -> "HistogramCollector":
         """Add the magnitudes of all values of ``x`` (NumPy array or torch tensor). Returns ``self``."""
-        a = np.abs(check_tensor(x, "batch").astype(np.float64, copy=False)).ravel()
+        arr = to_numpy(x, "batch")
+        if arr.size == 0:
+            check_tensor(arr, "batch")  # raises the one-line "empty" error
+        a = np.abs(arr).ravel()  # a new array in the input's precision (float32 stays float32)
         batch_max = float(a.max())
+        if not np.isfinite(batch_max):  # NaN propagates through max, and Inf is the max
+            check_tensor(arr, "batch")  # raises the one-line error with the count of bad values
         zeros = a.size - int(np.count_nonzero(a))
         if batch_max > 0:
             # frexp gives batch_max = m * 2**e with 0.5 <= m < 1, so 2**e is the smallest power of two
@@ -139,10 +144,7 @@ class HistogramCollector:
                 self.range_max = needed  # until now only zeros, which sit in bin 0 for any range
             else:
                 self._grow_to(needed)
-            # |x| / R and the product by num_bins are both exact (powers of two), so no value ever lands
-            # in a different bin than it would in a one-shot histogram with the same range.
-            idx = np.floor((a / self.range_max) * self.num_bins).astype(np.int64)
-            self.counts += np.bincount(idx, minlength=self.num_bins)
+            self.counts += np.bincount(self._bin_index(a), minlength=self.num_bins)
         else:
             self.counts[0] += a.size
         self.amax = max(self.amax, batch_max)
@@ -150,6 +152,21 @@ class HistogramCollector:
         self.num_zeros += zeros
         self.num_batches += 1
         return self
+
+    def _bin_index(self, a: np.ndarray) -> np.ndarray:
+        """floor(a / R * num_bins) for non-negative ``a``, computed exactly (overwrites ``a``).
+
+        ``num_bins / R`` is a power of two, so multiplying by it only shifts the exponent: exact whenever
+        the factor itself is representable in a's precision (otherwise the product is done in float64).
+        Results below 1 may lose bits as subnormals, but their floor is 0 either way. For non-negative
+        values, the cast to int truncates, which is the floor.
+        """
+        factor = self.num_bins / self.range_max
+        info = np.finfo(a.dtype)
+        if not (float(info.smallest_normal) <= factor <= float(info.max)):
+            a = a.astype(np.float64)
+        np.multiply(a, a.dtype.type(factor), out=a)
+        return a.astype(np.intp)
 
     def merge(self, other: "HistogramCollector") -> "HistogramCollector":
         """Add another collector's counts (e.g. from another worker); exact, like streaming."""

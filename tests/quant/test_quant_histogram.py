@@ -43,6 +43,24 @@ def test_streaming_equals_one_shot_exactly_when_the_range_grows_many_times():
     assert c.num_batches == 6 and c.num_zeros == 17
 
 
+def test_extreme_float32_ranges_stay_exact():
+    """Near the float32 limits the bin factor num_bins / R is not a float32 number (R = 2**128 or a
+    subnormal range); the product then runs in float64, and streaming still equals one-shot."""
+    f32 = np.finfo(np.float32)
+    batches = [np.array([f32.smallest_subnormal, 3 * f32.smallest_subnormal], np.float32),
+               np.array([1.0, -f32.smallest_normal], np.float32),
+               np.array([f32.max, -f32.max / 3], np.float32)]
+    c = HistogramCollector()
+    for b in batches:
+        c.update(b)
+    h = c.histogram()
+    _assert_same(h, histogram_of(np.concatenate(batches)))
+    assert h.edges[-1] == 2.0**128 and h.counts[-1] == 1 and h.counts[0] == 4
+    tiny = histogram_of(batches[0])
+    # max = 3 * 2**-149 -> R = 2**-147 = 4 subnormal steps: the two values land at 1/4 and 3/4 of the bins.
+    assert tiny.edges[-1] == 2.0**-147 and np.flatnonzero(tiny.counts).tolist() == [512, 1536]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
