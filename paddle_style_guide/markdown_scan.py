@@ -148,7 +148,7 @@ _HTML_DECL = re.compile(r"<![A-Za-z]")
 
 # reference definitions at the start of a paragraph
 _REF_DEF = re.compile(
-    r"""\[((?:[^\\\[\]]|\\.){1,999})\]:[ \t]*\n?[ \t]*(<(?:[^<>\n\\]|\\.)*>|[^\s<][^\s]*)"""
+    r"""[ \t]{0,3}\[((?:[^\\\[\]]|\\.){1,999})\]:[ \t]*\n?[ \t]*(<(?:[^<>\n\\]|\\.)*>|[^\s<][^\s]*)"""
     r"""(?:(?:[ \t]*\n[ \t]*|[ \t]+)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\)))?"""
     r"""[ \t]*(?:\n|$)""",
     re.S,
@@ -344,6 +344,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
     html_buf: list[str] = []
     html_line = 0
     pending_ids: list[tuple[str, int]] = []
+    pending_depth = 0
     nlines = len(lines)
 
     def close_leaf() -> None:
@@ -436,17 +437,18 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             leaf = 0
 
         # 3. a lazy paragraph continuation line
-        if leaf == _PARA and not all_matched and not blank:
+        if leaf == _PARA and not all_matched and not blank and not _ends_definitions(para, rest):
             ind = _indent(rest)
             if ind >= 4 or not _interrupts_paragraph(rest[ind:]):
-                para.append(rest.strip())
+                para.append(rest)
                 continue
         if not all_matched:
             close_leaf()
             del stack[matched:]
-        elif leaf == _PARA and para[0][:1] == "[" and "]:" in para[0]:
-            if _definitions_end(para, rest.strip()):
-                close_leaf()  # a block of link definitions ends: this line starts a block
+            if pending_ids and pending_depth > matched:
+                pending_ids.clear()  # attributes never leave their container
+        elif leaf == _PARA and _ends_definitions(para, rest):
+            close_leaf()  # a block of link definitions ends: this line starts a block
 
         # 4. new containers
         while True:
@@ -491,7 +493,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
         ind = _indent(rest)
         if ind >= 4:
             if leaf == _PARA:
-                para.append(rest.strip())
+                para.append(rest)
             else:
                 close_leaf()
                 leaf = _INDENTED
@@ -542,7 +544,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             if (c == "(" and _MYST_TARGET.match(s.rstrip())) or c == "%":
                 close_leaf()  # and handled below as a new block
             else:
-                para.append(s.strip())
+                para.append(rest)
                 continue
         # block starts that cannot interrupt a paragraph
         if c == "(":
@@ -557,6 +559,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             if m:
                 # the ids go to the next block (none: they are dropped)
                 pending_ids.extend((a, line_no) for a in _ATTR_ID.findall(m.group(1)))
+                pending_depth = len(stack)
                 continue
         if c == "$" and s.startswith("$$"):
             is_math, one_line = _math_block(lines, idx, s)
@@ -565,8 +568,15 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                 continue
         leaf = _PARA
         para_line = line_no
-        para.append(s.strip())
+        para.append(s)
     close_leaf()
+
+
+def _ends_definitions(para: list[str], line: str) -> bool:
+    """Is the open paragraph only link definitions, which ``line`` does not
+    continue? markdown-it reads definitions as a block of their own, which
+    neither continues lazily nor becomes a setext heading."""
+    return para[0][:1] == "[" and "]:" in para[0] and _definitions_end(para, line.strip())
 
 
 def _definitions_end(para: list[str], line: str) -> bool:
@@ -614,7 +624,7 @@ def _math_block(lines: list[str], idx: int, s: str) -> tuple[bool, bool]:
 
 
 def _flush_heading(para: list[str], line: int, level: int, out: _Collector, in_dir: bool) -> None:
-    text = _take_definitions("\n".join(para), out)
+    text = _take_definitions("\n".join(para).strip(), out)
     if text is None:
         return
     body, skipped = text
@@ -623,7 +633,7 @@ def _flush_heading(para: list[str], line: int, level: int, out: _Collector, in_d
 
 
 def _flush_paragraph(para: list[str], line: int, out: _Collector, in_dir: bool) -> None:
-    text = _take_definitions("\n".join(para), out)
+    text = _take_definitions("\n".join(para).strip(), out)
     if text is not None and text[0].strip():
         out.inlines.append((text[0], line + text[1], 0, in_dir))
 
