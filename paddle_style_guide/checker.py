@@ -11,6 +11,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 from urllib.parse import unquote
 
 from myst_parser.slugs import docutils_slugify
@@ -70,14 +71,23 @@ class Result:
 
 
 def display(path: str) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    cwd = os.getcwd()
+    if path.startswith(cwd + os.sep):
+        return path[len(cwd) + 1 :]
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
 
 
-def _scan_file(path: str):
-    """Worker: scan one file; never raises (errors come back as tuples)."""
+def _scan_file(path: str, options: Options | None = None):
+    """Worker: scan one file; never raises (errors come back as tuples).
+
+    With ``options``, the page's anchors come back too (a worker process
+    computes them, so that the slugs of all pages are computed in parallel).
+    """
     try:
-        return scan_markdown(read_text(path))
+        page = scan_markdown(read_text(path))
+        return page if options is None else (page, page_anchors(page, options))
     except ReadError as exc:
         return ("error", exc.reason, exc.line)
     except RecursionError:
@@ -145,7 +155,12 @@ class Checker:
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         chunk = max(8, len(files) // (jobs * 8))
         with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=quiet_markdown_it) as ex:
-            return list(ex.map(_scan_file, files, chunksize=chunk))
+            results = []
+            for path, item in zip(files, ex.map(_scan_file, files, repeat(self.options), chunksize=chunk)):
+                if isinstance(item, tuple) and len(item) == 2:
+                    item, self._targets[path] = item
+                results.append(item)
+            return results
 
     def _page_targets(self, path: str) -> set[str] | str:
         """Anchors of the page at ``path``, or why they cannot be known."""
@@ -172,18 +187,7 @@ class Checker:
         return targets
 
     def _md_targets(self, scan: PageScan) -> set[str]:
-        style = self.options.slugs
-        targets = set(scan.anchors)
-        if style in ("both", "myst"):
-            depth = self.options.myst_heading_anchors
-            targets.update(myst_slugs(h.title for h in scan.headings if h.level <= depth))
-        if style in ("both", "github"):
-            targets.update(github_slugs(h.title for h in scan.headings if not h.in_directive))
-        for label in scan.labels:
-            name = _label_name(label)
-            targets.update((label, name, docutils_slugify(name)))
-        targets.discard("")
-        return targets
+        return page_anchors(scan, self.options)
 
     # -- resolution -------------------------------------------------------
     def _check_link(self, path, base, kind, dest, result, shown, line) -> str | None:
@@ -281,6 +285,22 @@ class Checker:
     def _is_dir(self, path: str) -> bool:
         mode = self._mode(path)
         return mode is not None and stat.S_ISDIR(mode)
+
+
+def page_anchors(scan: PageScan, options: Options) -> set[str]:
+    """Every fragment that names a place on a scanned Markdown page."""
+    style = options.slugs
+    targets = set(scan.anchors)
+    if style in ("both", "myst"):
+        depth = options.myst_heading_anchors
+        targets.update(myst_slugs(h.title for h in scan.headings if h.level <= depth))
+    if style in ("both", "github"):
+        targets.update(github_slugs(h.title for h in scan.headings if not h.in_directive))
+    for label in scan.labels:
+        name = _label_name(label)
+        targets.update((label, name, docutils_slugify(name)))
+    targets.discard("")
+    return targets
 
 
 def _label_name(label: str) -> str:

@@ -48,22 +48,27 @@ _GITHUB_KEEP_CATEGORIES = frozenset("Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc".split(
 
 
 _ASCII_DROP = re.compile(r"[^a-z0-9 _-]")
+_KEEP: dict[str, bool] = {}  # character -> kept by GitHub (memo of category lookups)
 
 
 @functools.lru_cache(maxsize=4096)
 def github_slug(title: str) -> str:
     """Slug of ``title`` as GitHub computes it, before de-duplication."""
-    if title.isascii():
-        return _ASCII_DROP.sub("", title.lower()).replace(" ", "-")
+    lower = title.lower()
+    if lower.isascii():
+        return _ASCII_DROP.sub("", lower).replace(" ", "-")
     out = []
-    for ch in title.lower():
-        if ch == " ":
-            out.append("-")
-        elif ch == "-" or (ch.isascii() and ch.isalnum()):
+    for ch in lower:
+        keep = _KEEP.get(ch)
+        if keep is None:
+            keep = _KEEP[ch] = (
+                ch in " -_"
+                or (ch.isascii() and ch.isalnum())
+                or unicodedata.category(ch) in _GITHUB_KEEP_CATEGORIES
+            )
+        if keep:
             out.append(ch)
-        elif unicodedata.category(ch) in _GITHUB_KEEP_CATEGORIES:
-            out.append(ch)
-    return "".join(out)
+    return "".join(out).replace(" ", "-")
 
 
 def github_slugs(titles: Iterable[str]) -> list[str]:
