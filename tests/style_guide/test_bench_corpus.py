@@ -16,5 +16,5 @@ def test_small_corpus(tmp_path):
     result = check_paths([str(tmp_path / "c")], Options(jobs=1))
     assert result.files == 303 and result.links == links == 303 * bench.LINKS_PER_PAGE
     found = sorted((p.file.split("/c/")[-1], "anchor" in p.reason) for p in result.problems)
-    expected = sorted((page, kind == "missing anchor") for page, kind in planted)
+    expected = sorted((page, kind == "missing anchor") for page, kind, _ in planted)
     assert found == expected and len(planted) == 7
