@@ -154,7 +154,8 @@ def representable_values(name: str) -> np.ndarray:
         return np.arange(info.min, info.max + 1, dtype=np.float64)
     storage = np.uint8 if info.bits == 8 else np.uint16
     patterns = np.arange(2**info.bits, dtype=np.uint32).astype(storage)
-    values = patterns.view(info.dtype).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # the NaN patterns; they are dropped below
+        values = patterns.view(info.dtype).astype(np.float64)
     return np.unique(values[np.isfinite(values)])
 
 
