@@ -345,6 +345,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
     html_line = 0
     pending_ids: list[tuple[str, int]] = []
     pending_depth = 0
+    quote_was_blank = False
     nlines = len(lines)
 
     def close_leaf() -> None:
@@ -400,6 +401,13 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
         all_matched = matched == len(stack)
         rest = line[pos:]
         blank = not rest.strip()
+        # a $$ math block goes on through lines that leave its list items,
+        # and through "lazy" lines (no ">") of its block quotes (as
+        # dollarmath reads it inside markdown-it's containers)
+        math_goes_on = leaf == _MATH and (
+            all_matched or _lazy_for_math(rest, stack[matched:], quote_was_blank)
+        )
+        quote_was_blank = all_matched and blank and bool(stack) and stack[-1].quote
 
         # 2. the open leaf block may take the line
         if leaf == _FENCED:
@@ -413,7 +421,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                 continue
             close_leaf()
         elif leaf == _MATH:
-            if all_matched:
+            if math_goes_on:
                 if _math_ends(rest):
                     leaf = 0
                 continue
@@ -481,6 +489,8 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             pos = min(n, m.end() + spaces)
         rest = line[pos:]
         blank = not rest.strip()
+        if stack and stack[-1].quote:
+            quote_was_blank = blank  # e.g. a line holding only ">"
 
         # 5. the leaf block this line starts or continues
         if blank:
@@ -562,7 +572,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                 pending_depth = len(stack)
                 continue
         if c == "$" and s.startswith("$$"):
-            is_math, one_line = _math_block(lines, idx, s)
+            is_math, one_line = _math_block(lines, idx, s, stack)
             if is_math:
                 leaf = 0 if one_line else _MATH
                 continue
@@ -611,16 +621,55 @@ def _math_ends(line: str) -> bool:
     return t.endswith("$$") or bool(_MATH_END_LABEL.search(t))
 
 
-def _math_block(lines: list[str], idx: int, s: str) -> tuple[bool, bool]:
-    """Does a ``$$`` line open a math block (which needs its closing ``$$``,
-    as dollarmath reads it)? And does the block end on this same line?"""
+def _math_block(lines: list[str], idx: int, s: str, stack: list[_Item]) -> tuple[bool, bool]:
+    """Does a ``$$`` line open a math block (which needs its closing ``$$``
+    within the same containers, as dollarmath reads it)? And does the block
+    end on this same line?"""
     first = s.strip()
     if len(first) > 3:
         if _math_ends(first[2:]):
             return True, True
         if "$$" in first[2:]:
             return False, False
-    return any(_math_ends(line) for line in lines[idx + 1 :]), False
+    for raw in lines[idx + 1 :]:
+        line = _expand_indent_tabs(raw) if "\t" in raw else raw
+        rest = _continued(line, stack)
+        if rest is None:
+            return False, False
+        if _math_ends(rest):
+            return True, False
+    return False, False
+
+
+def _lazy_for_math(rest: str, unmatched: list[_Item], quote_was_blank: bool) -> bool:
+    if not any(item.quote for item in unmatched):
+        return True  # list items do not bound a $$ block
+    return (
+        bool(rest.strip())
+        and not quote_was_blank
+        and (_indent(rest) >= 4 or not _interrupts_paragraph(rest.lstrip(" ")))
+    )
+
+
+def _continued(line: str, stack: list[_Item]) -> str | None:
+    """The part of ``line`` that a ``$$`` block opened inside ``stack`` can
+    reach (see :func:`_lazy_for_math`), or None."""
+    pos = 0
+    n = len(line)
+    for depth, item in enumerate(stack):
+        if item.quote:
+            ind = _indent(line, pos)
+            if ind <= 3 and pos + ind < n and line[pos + ind] == ">":
+                pos += ind + 1
+                if pos < n and line[pos] == " ":
+                    pos += 1
+                continue
+        elif not line[pos:].strip() or _indent(line, pos) >= item.width:
+            pos = min(n, pos + item.width)
+            continue
+        rest = line[pos:]
+        return rest if _lazy_for_math(rest, stack[depth:], False) else None
+    return line[pos:]
 
 
 def _flush_heading(para: list[str], line: int, level: int, out: _Collector, in_dir: bool) -> None:
