@@ -19,6 +19,7 @@ from myst_parser.slugs import docutils_slugify
 from .files import ReadError, Walked, discover, read_text
 from .html_scan import iter_tags, tag_anchors
 from .markdown_scan import PageScan, quiet_markdown_it, scan_markdown
+from .mdit_scan import scan_markdown_mdit
 from .rst_scan import rst_anchors
 from .slugs import github_slugs, myst_slugs
 
@@ -53,6 +54,7 @@ class Options:
     root: str | None = None  # what "/path" links are relative to (default: cwd)
     exclude: tuple[str, ...] = ()
     jobs: int = 0  # worker processes for scanning; 0: one per CPU
+    exact: bool = False  # block structure from markdown-it-py (slower; see mdit_scan)
 
 
 @dataclass(slots=True)
@@ -79,15 +81,15 @@ def display(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _scan_file(path: str, options: Options | None = None):
-    """Worker: scan one file; never raises (errors come back as tuples).
-
-    With ``options``, the page's anchors come back too (a worker process
-    computes them, so that the slugs of all pages are computed in parallel).
+def _scan_file(path: str, options: Options):
+    """Worker: scan one file; never raises. Returns ``(page, anchors)``, or
+    ``("error", reason, line)`` (the anchors are computed here, in a worker
+    process when there are several, so that all slugs are computed in parallel).
     """
     try:
-        page = scan_markdown(read_text(path))
-        return page if options is None else (page, page_anchors(page, options))
+        text = read_text(path)
+        page = scan_markdown_mdit(text) if options.exact else scan_markdown(text)
+        return page, page_anchors(page, options)
     except ReadError as exc:
         return ("error", exc.reason, exc.line)
     except RecursionError:
@@ -148,19 +150,25 @@ class Checker:
 
     # -- scanning ---------------------------------------------------------
     def _scan_many(self, files: list[str]) -> list:
+        """Scan ``files`` (in worker processes when there are many); the
+        anchors of each page go to ``self._targets``."""
         jobs = self.options.jobs or os.cpu_count() or 1
         if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES:
-            return [_scan_file(f) for f in files]
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        chunk = max(8, len(files) // (jobs * 8))
-        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=quiet_markdown_it) as ex:
-            results = []
-            for path, item in zip(files, ex.map(_scan_file, files, repeat(self.options), chunksize=chunk)):
-                if isinstance(item, tuple) and len(item) == 2:
-                    item, self._targets[path] = item
-                results.append(item)
-            return results
+            items = [_scan_file(f, self.options) for f in files]
+        else:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+            chunk = max(8, len(files) // (jobs * 8))
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=quiet_markdown_it) as ex:
+                items = list(ex.map(_scan_file, files, repeat(self.options), chunksize=chunk))
+        return [self._keep(path, item) for path, item in zip(files, items)]
+
+    def _keep(self, path: str, item: tuple):
+        if len(item) == 2:
+            page, self._targets[path] = item
+            return page
+        self._targets[path] = item[1]  # why its anchors cannot be known
+        return item
 
     def _page_targets(self, path: str) -> set[str] | str:
         """Anchors of the page at ``path``, or why they cannot be known."""
@@ -169,25 +177,19 @@ class Checker:
             return cached
         lower = path.lower()
         if lower.endswith(MARKDOWN_SUFFIXES) or path in self._scans:
-            scan = self._scans.get(path)
-            if scan is None:
-                scan = self._scans[path] = _scan_file(path)
-            targets = scan[1] if isinstance(scan, tuple) else self._md_targets(scan)
+            self._scans[path] = self._keep(path, _scan_file(path, self.options))
+            return self._targets[path]
+        try:
+            text = read_text(path)
+        except ReadError as exc:
+            targets: set[str] | str = exc.reason
         else:
-            try:
-                text = read_text(path)
-            except ReadError as exc:
-                targets = exc.reason
+            if lower.endswith(".rst"):
+                targets = rst_anchors(text)
             else:
-                if lower.endswith(".rst"):
-                    targets = rst_anchors(text)
-                else:
-                    targets = {a for tag in iter_tags(text) for a in tag_anchors(tag)}
+                targets = {a for tag in iter_tags(text) for a in tag_anchors(tag)}
         self._targets[path] = targets
         return targets
-
-    def _md_targets(self, scan: PageScan) -> set[str]:
-        return page_anchors(scan, self.options)
 
     # -- resolution -------------------------------------------------------
     def _check_link(self, path, base, kind, dest, result, shown, line) -> str | None:

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="directory that '/path' links start from (default: .)")
     check.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                        help="skip files and directories matching GLOB while walking")
+    check.add_argument("--exact", action="store_true",
+                       help="read block structure with markdown-it-py, exactly as MyST does "
+                       "(several times slower; the default scanner is tested against it)")
     check.add_argument("--jobs", type=_positive_int, default=0, metavar="N",
                        help="worker processes for reading pages (default: one per CPU)")
     check.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS",
@@ -85,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root=args.root,
         exclude=tuple(args.exclude),
         jobs=args.jobs,
+        exact=args.exact,
     )
     try:
         result = Checker(options).check_paths(args.paths)

@@ -97,3 +97,13 @@ def test_many_files_use_worker_processes(tmp_path, capsys):
     assert main(["check", str(tmp_path), "--jobs", "1", "--format", "json", "-q"]) == 1
     assert json.loads(capsys.readouterr().out) == parallel
     assert [(os.path.basename(p["file"]), p["target"]) for p in parallel] == [("p79.md", "./p80.md#1")]
+
+
+def test_exact_mode_agrees_on_the_fixture_site(capsys, monkeypatch):
+    from conftest import FIXTURES
+
+    monkeypatch.chdir(FIXTURES / "paddle_site")
+    assert main(["check", ".", "--format", "json", "-q"]) == 1
+    fast = json.loads(capsys.readouterr().out)
+    assert main(["check", ".", "--format", "json", "-q", "--exact"]) == 1
+    assert json.loads(capsys.readouterr().out) == fast and len(fast) == 11
