@@ -169,7 +169,8 @@ def main() -> int:
     args = ap.parse_args()
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}; load average "
+          f"{os.getloadavg()[0]:.1f} (other work on the machine slows both tools)")
     with tempfile.TemporaryDirectory(prefix="linkbench-") as tmp:
         corpus = os.path.join(tmp, "corpus")
         t0 = time.perf_counter()
