@@ -8,7 +8,13 @@ myst-parser resolve links to raw HTML anchors such as ``<a name="2"></a>``.
 from __future__ import annotations
 
 __version__ = "1.0.0"
-
-from .checker import Checker, Options, Problem, Result, check_paths  # noqa: E402
-
 __all__ = ["Checker", "Options", "Problem", "Result", "check_paths", "__version__"]
+
+
+def __getattr__(name: str):
+    # imported on first use, so that subpackages (e.g. trt_api) stay light
+    if name in __all__:
+        from . import checker
+
+        return getattr(checker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
