@@ -24,6 +24,9 @@ _RAW_TEXT = re.compile(
 )
 
 
+_SPACE = re.compile(r"\s")
+
+
 class Tag(NamedTuple):
     offset: int
     name: str  # lower case
@@ -93,12 +96,12 @@ def iter_tags(text: str) -> Iterator[Tag]:
 
 
 def tag_anchors(tag: Tag) -> list[str]:
-    """Fragment targets a tag defines: any ``id``, and ``name`` on ``<a>``."""
+    """Fragment targets a tag defines: any ``id``, and ``name`` on ``<a>``
+    (a value with white space in it is no valid id, and names nothing)."""
     out = []
-    if tag.attrs.get("id"):
-        out.append(tag.attrs["id"])
-    if tag.name == "a" and tag.attrs.get("name"):
-        out.append(tag.attrs["name"])
+    for value in (tag.attrs.get("id"), tag.attrs.get("name") if tag.name == "a" else None):
+        if value and not _SPACE.search(value):
+            out.append(value)
     return out
 
 

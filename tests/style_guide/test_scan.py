@@ -107,13 +107,14 @@ def test_anchor_sources():
         "</div>\n"
         "\n"
         '<a id="a-id"></a> <span id="span-id">x</span> <a name="a-name"></a>\n'
+        '<a name="has space"></a> <p name="not-on-p"></p>\n'
         "\n"
         "(my-label)=\n"
         "{#attr-id}\n"
         "## Heading\n"
     )
-    assert page.anchors == {"block-id": 1, "a-id": 5, "span-id": 5, "a-name": 5, "attr-id": 9}
-    assert page.labels == {"my-label": 7}
+    assert page.anchors == {"block-id": 1, "a-id": 5, "span-id": 5, "a-name": 5, "attr-id": 10}
+    assert page.labels == {"my-label": 8}
     assert page.links == []
 
 
