@@ -1,0 +1,238 @@
+"""Labelled image folders, the calibration/evaluation split, and ImageNet-style preprocessing.
+
+Two folder layouts are understood:
+
+* a folder with ``labels.csv`` (columns ``file,class_index[,wnid,name]``), like
+  ``../shared/data/imagenet-samples/``;
+* the ImageNet ``val/`` layout: one sub-folder per class named by its WordNet id (``n01440764/...``).
+  Class indices follow the ILSVRC2012 order (the sorted WordNet ids, which torchvision and timm use).
+
+The split between calibration and evaluation images is deterministic and never overlaps: an image belongs to
+the calibration pool when the SHA-256 of its path relative to the folder, read as a number, is divisible by
+5 (about 20 % of the images); every other image is an evaluation image. Within each pool images are ordered
+by that hash, so "the first N" is a class-mixed subset that stays the same when images are added.
+
+Images that cannot be decoded are skipped and counted; grayscale, CMYK, palette and RGBA images are
+converted to RGB.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from demos.errors import UserError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+CALIBRATION_MODULUS = 5  # 1 in 5 images (by path hash) is a calibration image
+_WNID = re.compile(r"^n\d{8}$")
+
+#: Default location of the sample images, relative to the repository root.
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "imagenet-samples"
+
+
+@dataclass(frozen=True)
+class Item:
+    path: Path
+    label: int
+    rel: str  # path relative to the folder root: what the split and the data hash use
+
+    @property
+    def split_key(self) -> str:
+        return hashlib.sha256(self.rel.encode()).hexdigest()
+
+    @property
+    def role(self) -> str:
+        return "calibration" if int(self.split_key[:16], 16) % CALIBRATION_MODULUS == 0 else "evaluation"
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Resize the short side, center-crop, scale to [0, 1], normalize per channel."""
+
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    size: int = 224
+    resize: int = 256
+
+    def to_dict(self) -> dict:
+        return {"mean": list(self.mean), "std": list(self.std), "size": self.size, "resize": self.resize}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocess":
+        return cls(tuple(d["mean"]), tuple(d["std"]), int(d["size"]), int(d["resize"]))
+
+
+@dataclass
+class LoadStats:
+    loaded: int = 0
+    skipped: list[str] = field(default_factory=list)  # relative paths of unreadable images
+    converted: dict[str, int] = field(default_factory=dict)  # original mode -> count (e.g. "L", "CMYK")
+
+    def to_dict(self) -> dict:
+        return {"loaded": self.loaded, "skipped": len(self.skipped), "skipped_files": self.skipped[:20],
+                "converted_to_rgb": dict(self.converted)}
+
+
+# --- Discovering a labelled folder ----------------------------------------------------------------------
+
+def discover(folder: str | Path) -> list[Item]:
+    """All labelled images of ``folder`` (``labels.csv`` layout or ImageNet ``val/`` layout)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserError(f"image folder not found: {root} (pass --data DIR with labels.csv or one sub-folder per WordNet id)")
+    items = _from_labels_csv(root) if (root / "labels.csv").is_file() else _from_class_folders(root)
+    if not items:
+        raise UserError(f"no images found in {root}: expected labels.csv or sub-folders named by WordNet id "
+                        f"(n01440764/...) holding {', '.join(sorted(IMAGE_SUFFIXES))} files")
+    return items
+
+
+def _from_labels_csv(root: Path) -> list[Item]:
+    items = []
+    with open(root / "labels.csv", newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"file", "class_index"} <= set(reader.fieldnames):
+            raise UserError(f"{root / 'labels.csv'} needs the columns file,class_index (found {reader.fieldnames})")
+        for line, row in enumerate(reader, start=2):
+            try:
+                label = int(row["class_index"])
+            except (TypeError, ValueError):
+                raise UserError(f"{root / 'labels.csv'}:{line}: class_index {row['class_index']!r} is not an integer") from None
+            if not 0 <= label < 1000:
+                raise UserError(f"{root / 'labels.csv'}:{line}: class_index {label} is outside 0..999")
+            items.append(Item(root / row["file"], label, row["file"]))
+    return items
+
+
+def _imagenet_wnids() -> list[str] | None:
+    try:
+        from timm.data import ImageNetInfo
+    except ImportError:
+        return None
+    return list(ImageNetInfo().label_names())
+
+
+def _from_class_folders(root: Path) -> list[Item]:
+    dirs = sorted(d.name for d in root.iterdir() if d.is_dir() and _WNID.match(d.name))
+    if not dirs:
+        return []
+    wnids = _imagenet_wnids()
+    if wnids is not None:
+        index = {w: i for i, w in enumerate(wnids)}
+        unknown = [d for d in dirs if d not in index]
+        if unknown:
+            raise UserError(f"{root}: folder {unknown[0]} is not an ImageNet-1k WordNet id")
+    elif len(dirs) == 1000:
+        index = {w: i for i, w in enumerate(dirs)}  # all classes present: sorted order is ILSVRC order
+    else:
+        raise UserError(f"{root} has {len(dirs)} class folders; install timm (for the WordNet id list) "
+                        "or provide labels.csv")
+    items = []
+    for d in dirs:
+        for p in sorted((root / d).iterdir()):
+            if p.suffix.lower() in IMAGE_SUFFIXES:
+                items.append(Item(p, index[d], f"{d}/{p.name}"))
+    return items
+
+
+# --- The split ------------------------------------------------------------------------------------------
+
+def split(items: Sequence[Item], role: str, count: int | None = None) -> list[Item]:
+    """The first ``count`` images (all if None) of the ``calibration`` or ``evaluation`` pool."""
+    if role not in ("calibration", "evaluation"):
+        raise ValueError(role)
+    pool = sorted((it for it in items if it.role == role), key=lambda it: it.split_key)
+    if count is not None:
+        if count <= 0:
+            raise UserError(f"--{'calib' if role == 'calibration' else 'eval'}-count must be positive, got {count}")
+        pool = pool[:count]
+    if not pool:
+        raise UserError(f"no {role} images: the folder has {len(items)} image(s), and 1 in "
+                        f"{CALIBRATION_MODULUS} (by path hash) goes to calibration; add more images")
+    return pool
+
+
+def data_hash(items: Sequence[Item]) -> str:
+    """SHA-256 over the relative paths, labels and file bytes of ``items`` (the cache key of a data set)."""
+    h = hashlib.sha256()
+    for it in items:
+        h.update(f"{it.rel}\0{it.label}\0".encode())
+        try:
+            h.update(hashlib.sha256(it.path.read_bytes()).digest())
+        except OSError:
+            h.update(b"<unreadable>")
+    return h.hexdigest()
+
+
+# --- Decoding and preprocessing -------------------------------------------------------------------------
+
+def load_rgb(path: Path, stats: LoadStats | None = None):
+    """Open an image as RGB PIL image, or return None (and count it) when it cannot be decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode != "RGB":
+                if stats is not None:
+                    stats.converted[img.mode] = stats.converted.get(img.mode, 0) + 1
+                # CMYK JPEGs (including Adobe's inverted ones), grayscale, palette, 16-bit and RGBA all map here.
+                img = img.convert("RGBA").convert("RGB") if img.mode in ("P", "PA", "LA") else img.convert("RGB")
+            else:
+                img = img.copy()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return None
+    return img
+
+
+def preprocess(img, pre: Preprocess) -> np.ndarray:
+    """PIL RGB image -> float32 CHW array, normalized (the torchvision ImageNet evaluation transform)."""
+    from PIL import Image
+
+    w, h = img.size
+    scale = pre.resize / min(w, h)
+    nw, nh = max(pre.size, round(w * scale)), max(pre.size, round(h * scale))
+    img = img.resize((nw, nh), Image.BILINEAR)
+    left, top = (nw - pre.size) // 2, (nh - pre.size) // 2
+    img = img.crop((left, top, left + pre.size, top + pre.size))
+    x = np.asarray(img, dtype=np.float32) / 255.0
+    x = (x - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+def batches(items: Sequence[Item], pre: Preprocess, batch_size: int, stats: LoadStats | None = None,
+            progress: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(images [B,3,H,W] float32, labels [B] int64)``; unreadable images are skipped and counted."""
+    from tqdm.auto import tqdm
+
+    stats = stats if stats is not None else LoadStats()
+    xs, ys = [], []
+    for it in tqdm(items, desc=progress, unit="img", disable=progress is None, leave=False):
+        img = load_rgb(it.path, stats)
+        if img is None:
+            stats.skipped.append(it.rel)
+            continue
+        stats.loaded += 1
+        xs.append(preprocess(img, pre))
+        ys.append(it.label)
+        if len(xs) == batch_size:
+            yield np.stack(xs), np.asarray(ys, np.int64)
+            xs, ys = [], []
+    if xs:
+        yield np.stack(xs), np.asarray(ys, np.int64)
+
+
+def load_array(items: Sequence[Item], pre: Preprocess, stats: LoadStats | None = None,
+               progress: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All of ``items`` as one array (for small calibration sets)."""
+    parts = list(batches(items, pre, 64, stats, progress))
+    if not parts:
+        raise UserError(f"none of the {len(items)} image(s) could be read (all unreadable); check the folder")
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
