@@ -81,15 +81,18 @@ def display(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _scan_file(path: str, options: Options):
-    """Worker: scan one file; never raises. Returns ``(page, anchors)``, or
-    ``("error", reason, line)`` (the anchors are computed here, in a worker
-    process when there are several, so that all slugs are computed in parallel).
+def _scan_file(path: str, options: Options) -> tuple:
+    """Worker: scan one file; never raises. Returns
+    ``("page", links, labels, anchors)`` with links as (line, kind, target)
+    tuples, or ``("error", reason, line)``. The anchors are computed here, in
+    a worker process when there are several, so that all slugs are computed in
+    parallel; plain tuples keep the results cheap to send back.
     """
     try:
         text = read_text(path)
         page = scan_markdown_mdit(text) if options.exact else scan_markdown(text)
-        return page, page_anchors(page, options)
+        links = [(link.line, link.kind, link.target) for link in page.links]
+        return ("page", links, list(page.labels), page_anchors(page, options))
     except ReadError as exc:
         return ("error", exc.reason, exc.line)
     except RecursionError:
@@ -105,7 +108,7 @@ class Checker:
             raise ValueError(f"slugs must be one of {SLUG_STYLES}")
         self.options = options
         self.root = os.path.abspath(options.root or os.getcwd())
-        self._scans: dict[str, PageScan | tuple] = {}
+        self._scans: dict[str, tuple] = {}  # path -> ("page", links, labels) or error
         self._targets: dict[str, set[str] | str] = {}
         self._stat: dict[str, int | None] = {}
         self._resolved: dict[tuple[str, str], str | None] = {}
@@ -130,21 +133,21 @@ class Checker:
             self._scans[path] = scan
         for path in files:
             scan = self._scans[path]
-            if isinstance(scan, PageScan):
-                self._labels.update(_label_name(label) for label in scan.labels)
+            if scan[0] == "page":
+                self._labels.update(_label_name(label) for label in scan[2])
         for path in files:
             scan = self._scans[path]
             result.files += 1
-            if not isinstance(scan, PageScan):
+            if scan[0] != "page":
                 result.problems.append(Problem(display(path), scan[2], FILE_TARGET, scan[1]))
                 continue
             shown = display(path)
             base = os.path.dirname(path)
-            for link in scan.links:
+            for line, kind, target in scan[1]:
                 result.links += 1
-                reason = self._check_link(path, base, link.kind, link.target, result, shown, link.line)
+                reason = self._check_link(path, base, kind, target, result, shown, line)
                 if reason:
-                    result.problems.append(Problem(shown, link.line, link.target, reason))
+                    result.problems.append(Problem(shown, line, target, reason))
         result.problems.sort()
         return result
 
@@ -163,10 +166,10 @@ class Checker:
                 items = list(ex.map(_scan_file, files, repeat(self.options), chunksize=chunk))
         return [self._keep(path, item) for path, item in zip(files, items)]
 
-    def _keep(self, path: str, item: tuple):
-        if len(item) == 2:
-            page, self._targets[path] = item
-            return page
+    def _keep(self, path: str, item: tuple) -> tuple:
+        if item[0] == "page":
+            self._targets[path] = item[3]
+            return item[:3]
         self._targets[path] = item[1]  # why its anchors cannot be known
         return item
 

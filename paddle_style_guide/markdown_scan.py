@@ -155,6 +155,8 @@ _REF_DEF = re.compile(
 )
 
 _PARA, _FENCED, _INDENTED, _HTML, _MATH = range(1, 6)
+# first characters of a line that may start a block, or end a paragraph
+_MAY_START_BLOCK = frozenset(" \t#`~:<>*-_+=([{%$|!0123456789\\")
 
 
 class _Item:
@@ -371,6 +373,9 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
     while idx + 1 < nlines:
         idx += 1
         raw = lines[idx]
+        if leaf == _PARA and not stack and raw and raw[0] not in _MAY_START_BLOCK and para[0][0] != "[":
+            para.append(raw)  # fast path: plain text continuing a paragraph
+            continue
         line_no = first_line + idx
         line = _expand_indent_tabs(raw) if "\t" in raw else raw
         n = len(line)
