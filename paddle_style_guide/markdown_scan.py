@@ -18,7 +18,6 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from markdown_it.common.utils import normalizeReference, unescapeAll
 
@@ -336,6 +335,11 @@ def _interrupts_paragraph(s: str) -> bool:
 
 
 def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int, in_dir: bool) -> None:
+    """Read ``lines`` (the first is line ``first_line`` of the file) block by
+    block, as CommonMark's parsing strategy does for each line: (1) match the
+    open containers, (2) let an open code, HTML or math block take the line,
+    (3) continue a paragraph lazily, (4) open new containers, (5) start or
+    continue a leaf block. Inline text goes to ``out`` for the inline pass."""
     stack: list[_Item] = []
     leaf = 0
     para: list[str] = []
