@@ -1,0 +1,61 @@
+"""Command line: ``python -m demos.resnet50 [--workdir DIR] STAGE [options]``.
+
+A user mistake (missing file, wrong folder, missing runtime) ends with a one-line ``error: ...`` and a
+non-zero exit status; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from demos.errors import UserError
+
+# stage -> (module, one-line help). Modules are imported only when their stage runs, so that `bench` on a
+# GPU machine with nothing but PyTorch does not need ONNX, ModelOpt or TensorRT.
+STAGES = {
+    "export": ("export", "PyTorch model -> FP32 ONNX with a dynamic batch axis"),
+    "fp16": ("fp16", "strongly typed FP16 ONNX via ModelOpt AutoCast (FP32 inputs/outputs)"),
+    "ptq": ("ptq", "INT8 Q/DQ ONNX per calibrator (+ CPU INT8 forms, TensorRT 10 calibration cache)"),
+    "qat": ("qat", "quantization-aware fine-tune with ModelOpt, export to Q/DQ ONNX"),
+    "build": ("build", "TensorRT 11 / TensorRT 10 / TensorRT-RTX engines from the ONNX files"),
+    "eval": ("evaluate", "top-1/top-5, agreement with FP32 and logit error per model and backend"),
+    "bench": ("bench", "latency and throughput: ONNX Runtime CPU, PyTorch GPU, TensorRT"),
+    "report": ("report", "JSON + Markdown table + plot of every result, with provenance"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m demos.resnet50", description=__doc__.splitlines()[0])
+    p.add_argument("--workdir", type=Path, default=Path("build/demo"),
+                   help="folder for this model's files and results (one model per folder; default build/demo)")
+    sub = p.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    for name, (module, help_) in STAGES.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        _module(module).add_arguments(sp)
+    return p
+
+
+def _module(name: str):
+    return importlib.import_module(f"demos.resnet50.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Parse only the stage's own arguments module: build a parser with all stages (cheap, no heavy imports).
+    args = parser().parse_args(argv)
+    try:
+        _module(STAGES[args.stage][0]).run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted (no partial files were kept)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

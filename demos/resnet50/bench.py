@@ -1,0 +1,333 @@
+"""Stage ``bench``: latency (p50/p90/p99) and throughput over batch sizes.
+
+Backends:
+
+``ort``        ONNX Runtime on CPU (``--threads``, default 2): the FP32 model, the TensorRT Q/DQ models
+               (emulated: slower than FP32) and the CPU INT8 forms (integer kernels).
+``torch-cuda`` PyTorch on the GPU, the precision ladder: FP32, TF32, FP16, BF16, channels_last, eager and
+               ``torch.compile`` (``max-autotune-no-cudagraphs``, and ``max-autotune`` with CUDA graphs and
+               frozen weights, i.e. Conv+BN folded). Input is already preprocessed and on the device, as in
+               MLPerf's offline scenario. Needs only PyTorch (torchvision optional: without it a local ResNet50
+               definition is used and the output says so).
+``torch-cpu``  the same model on the CPU (eager FP32), for reference.
+``trt``        TensorRT engines (``engines/*.trt.plan``) with ``execute_async_v3`` and CUDA graphs.
+
+Method: warm-up, then ``--repeats`` timed runs of ``--iterations`` batches each; throughput from the median
+run. On the GPU, times come from CUDA events (device-side); the latency percentiles come from single-batch
+event pairs. Results are written after every configuration (atomically), so a run cut short keeps what it
+measured. Each file carries its provenance (CPU/GPU, driver, versions, load average, date).
+
+GPU results are compared with MLPerf Inference ResNet50 (TensorRT, INT8, offline, per GPU: about 88.7k
+images/s on H100, 95k on H200; v4.1/v5.0) and with the compute ceiling of 8.2 GFLOP per image.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from demos import files, provenance
+from demos.errors import MissingRuntime, UserError
+
+GFLOP_PER_IMAGE = 8.2  # ResNet50 at 224x224: about 4.1 GMACs
+MLPERF_INT8_PER_GPU = {"H100": 88_700, "H200": 95_000}  # MLPerf Inference v4.1/v5.0 offline, TensorRT
+DENSE_PEAK_TFLOPS = {  # datasheet, dense (no sparsity), SXM parts
+    "H100": {"fp32": 67, "tf32": 495, "fp16": 989, "bf16": 989, "int8": 1979},
+    "H200": {"fp32": 67, "tf32": 495, "fp16": 989, "bf16": 989, "int8": 1979},
+}
+
+# name -> (dtype, channels_last, compile mode or None, freeze weights)
+TORCH_CONFIGS = {
+    "fp32": ("fp32", False, None, False),
+    "tf32": ("tf32", False, None, False),
+    "fp16": ("fp16", False, None, False),
+    "fp16_cl": ("fp16", True, None, False),
+    "bf16_cl": ("bf16", True, None, False),
+    "fp16_cl_compile_nocg": ("fp16", True, "max-autotune-no-cudagraphs", False),
+    "fp16_cl_compile_cg_frozen": ("fp16", True, "max-autotune", True),
+}
+DEFAULT_GPU_CONFIGS = list(TORCH_CONFIGS)
+
+
+def _stats(per_batch_s: list[float], batch: int, runs_s: list[float], iterations: int) -> dict:
+    per = np.asarray(per_batch_s) * 1e3
+    median_run = float(np.median(runs_s))
+    return {"batch": batch, "images_per_s": batch * iterations / median_run,
+            "ms_per_batch_median": median_run * 1e3 / iterations,
+            "latency_ms": {"p50": float(np.percentile(per, 50)), "p90": float(np.percentile(per, 90)),
+                           "p99": float(np.percentile(per, 99))},
+            "repeats": len(runs_s), "iterations": iterations,
+            "run_spread": float((max(runs_s) - min(runs_s)) / median_run)}
+
+
+# --- ONNX Runtime on CPU --------------------------------------------------------------------------------
+
+def bench_ort(path: Path, batch: int, threads: int, iterations: int, warmup: int, repeats: int,
+              optimization: str = "auto") -> dict:
+    from demos import onnx_tools
+    from demos.resnet50.evaluate import is_trt_qdq
+
+    model = onnx_tools.load(path)
+    if optimization == "auto":
+        optimization = "basic" if is_trt_qdq(model) else "all"
+    sess = onnx_tools.session(path, threads=threads, optimization=optimization)
+    shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
+    x = np.random.default_rng(0).standard_normal((batch, *shape)).astype(np.float32)
+    for _ in range(warmup):
+        onnx_tools.run(sess, x)
+    per, runs = [], []
+    for _ in range(repeats):
+        t_run = time.perf_counter()
+        for _ in range(iterations):
+            t0 = time.perf_counter()
+            onnx_tools.run(sess, x)
+            per.append(time.perf_counter() - t0)
+        runs.append(time.perf_counter() - t_run)
+    return {"backend": "ort-cpu", "variant": path.stem, "threads": threads, "ort_graph_optimization": optimization,
+            **_stats(per, batch, runs, iterations)}
+
+
+# --- PyTorch ---------------------------------------------------------------------------------------------
+
+def _torch_model(config: str, device: str, seed: int = 0):
+    import torch
+
+    from demos import models
+
+    dtype, channels_last, mode, freeze = TORCH_CONFIGS[config]
+    torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
+    torch.backends.cudnn.allow_tf32 = dtype == "tf32"
+    torch.backends.cudnn.benchmark = True
+    model, spec = models.build("resnet50", "random", seed=seed)
+    tdt = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    model = model.to(device=device, dtype=tdt)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    if mode is not None:
+        import torch._inductor.config as inductor_config
+
+        inductor_config.freezing = freeze  # fold weights as constants: Conv+BN folding, layout optimization
+        model = torch.compile(model, mode=mode)  # compiles lazily, on the first call
+    return model, spec, tdt, fmt
+
+
+def bench_torch_cuda(config: str, batch: int, iterations: int, warmup: int, repeats: int) -> dict:
+    import torch
+
+    model, spec, tdt, fmt = _torch_model(config, "cuda")
+    x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=tdt).contiguous(memory_format=fmt)
+    compile_s = None
+    with torch.inference_mode():
+        if TORCH_CONFIGS[config][2] is not None:
+            t0 = time.perf_counter()
+            model(x)  # compilation (and autotuning) happens on the first call
+            torch.cuda.synchronize()
+            compile_s = time.perf_counter() - t0
+        for _ in range(warmup):
+            model(x)
+        torch.cuda.synchronize()
+        runs, per = [], []
+        for _ in range(repeats):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(iterations):
+                model(x)
+            end.record()
+            end.synchronize()
+            runs.append(start.elapsed_time(end) / 1e3)
+        for _ in range(min(iterations, 50)):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            model(x)
+            end.record()
+            end.synchronize()
+            per.append(start.elapsed_time(end) / 1e3)
+    dtype, cl, mode, freeze = TORCH_CONFIGS[config]
+    res = {"backend": "torch-cuda", "variant": config, "dtype": dtype, "channels_last": cl,
+           "compile_mode": mode, "freezing": freeze, "compile_seconds": compile_s,
+           "weights": spec.weights_label, "model_notes": spec.notes, "timing": "CUDA events",
+           **_stats(per, batch, runs, iterations)}
+    del model
+    torch.cuda.empty_cache()
+    return res
+
+
+def bench_torch_cpu(batch: int, iterations: int, warmup: int, repeats: int, threads: int) -> dict:
+    import torch
+
+    torch.set_num_threads(threads)
+    model, spec, _, _ = _torch_model("fp32", "cpu")
+    x = torch.randn(batch, 3, 224, 224)
+    per, runs = [], []
+    with torch.inference_mode():
+        for _ in range(warmup):
+            model(x)
+        for _ in range(repeats):
+            t_run = time.perf_counter()
+            for _ in range(iterations):
+                t0 = time.perf_counter()
+                model(x)
+                per.append(time.perf_counter() - t0)
+            runs.append(time.perf_counter() - t_run)
+    return {"backend": "torch-cpu", "variant": "fp32", "threads": threads, "weights": spec.weights_label,
+            "model_notes": spec.notes, **_stats(per, batch, runs, iterations)}
+
+
+def gpu_comparison(results: list[dict], gpu_name: str | None) -> dict:
+    """Best PyTorch figure vs MLPerf TensorRT INT8 per GPU and vs the compute ceiling."""
+    gpu_results = [r for r in results if r.get("backend") == "torch-cuda" and "images_per_s" in r]
+    if not gpu_results:
+        return {}
+    best = max(gpu_results, key=lambda r: r["images_per_s"])
+    kind = next((k for k in MLPERF_INT8_PER_GPU if gpu_name and k in gpu_name.upper()), None)
+    out = {"best_config": best["variant"], "best_batch": best["batch"], "best_images_per_s": best["images_per_s"],
+           "gflop_per_image": GFLOP_PER_IMAGE,
+           "achieved_tflops": best["images_per_s"] * GFLOP_PER_IMAGE / 1e3}
+    if kind:
+        out["mlperf_gpu"] = kind
+        out["mlperf_tensorrt_int8_images_per_s"] = MLPERF_INT8_PER_GPU[kind]
+        out["ratio_to_mlperf"] = best["images_per_s"] / MLPERF_INT8_PER_GPU[kind]
+        peaks = DENSE_PEAK_TFLOPS[kind]
+        out["ceiling_images_per_s"] = {dt: tf * 1e3 / GFLOP_PER_IMAGE for dt, tf in peaks.items()}
+        dt = "fp16" if best["dtype"] in ("fp16", "bf16") else best["dtype"]
+        out["fraction_of_dense_peak"] = out["achieved_tflops"] / peaks[dt]
+    return out
+
+
+# --- CLI -------------------------------------------------------------------------------------------------
+
+def add_arguments(p) -> None:
+    p.add_argument("--backend", choices=("ort", "torch-cuda", "torch-cpu", "trt"), default="ort")
+    p.add_argument("--models", nargs="+", help="ort: model names/ONNX paths (default fp32 + CPU INT8 forms); "
+                                               "trt: engine names")
+    p.add_argument("--configs", nargs="+", default=None, choices=list(TORCH_CONFIGS),
+                   help="torch-cuda: configurations of the ladder (default: all)")
+    p.add_argument("--batch", nargs="+", type=int, default=None,
+                   help="batch sizes (default: 8 for ort/torch-cpu, 256 for torch-cuda, 1 8 32 128 for trt)")
+    p.add_argument("--best-batches", nargs="*", type=int, default=[],
+                   help="torch-cuda: extra batch sizes for the last configuration (e.g. 512)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--iterations", type=int, default=None)
+    p.add_argument("--warmup", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--ort-optimization", choices=("auto", "basic", "all"), default="auto")
+    p.add_argument("--buffers", choices=("torch", "cuda-python", "pycuda"), default="torch",
+                   help="trt: how device buffers are allocated")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="seconds; stop starting new configurations after this (results so far are kept)")
+    p.add_argument("--out", type=Path, help="result JSON (default WORKDIR/results/bench_<backend>.json)")
+
+
+def run(args) -> dict:
+    from demos.resnet50.workdir import Workdir
+
+    wd = Workdir(args.workdir)
+    out = args.out or wd.results / f"bench_{args.backend}.json"
+    t_start = time.perf_counter()
+    gpu = args.backend in ("torch-cuda", "trt")
+    body = {"stage": "bench", "backend": args.backend, "results": [], "skipped": [],
+            "provenance": provenance.collect(gpu=gpu), "load_average": list(os.getloadavg())}
+
+    def save():
+        body["wall_seconds"] = round(time.perf_counter() - t_start, 1)
+        files.write_json(out, body)
+
+    def over_budget() -> bool:
+        return args.time_budget is not None and time.perf_counter() - t_start > args.time_budget
+
+    def record(res: dict) -> None:
+        body["results"].append(res)
+        save()
+        lat = res["latency_ms"]
+        extra = f"  compile {res['compile_seconds']:.0f} s" if res.get("compile_seconds") else ""
+        print(f"{res['backend']:10s} {res['variant']:28s} batch {res['batch']:4d}: {res['images_per_s']:10.1f} img/s  "
+              f"latency p50 {lat['p50']:.2f} / p90 {lat['p90']:.2f} / p99 {lat['p99']:.2f} ms{extra}", flush=True)
+
+    if args.backend == "ort":
+        batches = args.batch or [8]
+        names = args.models or ["fp32", "cpu_int8_trt_scales", "cpu_int8_best", "int8_max"]
+        paths = [Path(m) if m.endswith(".onnx") else wd.path(f"{m}.onnx") for m in names]
+        paths = [p for p in paths if p.exists() or args.models]
+        if not paths:
+            raise UserError(f"no ONNX models in {wd.root}; run the export and ptq stages first")
+        for p in paths:
+            for b in batches:
+                if over_budget():
+                    body["skipped"].append(f"{p.stem} batch {b}: time budget")
+                    continue
+                record(bench_ort(p, b, args.threads, args.iterations or 20, args.warmup or 3, args.repeats,
+                                 args.ort_optimization))
+        _cpu_summary(body)
+    elif args.backend == "torch-cpu":
+        for b in args.batch or [8]:
+            record(bench_torch_cpu(b, args.iterations or 10, args.warmup or 2, args.repeats, args.threads))
+    elif args.backend == "torch-cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise MissingRuntime("--backend torch-cuda needs a CUDA GPU (torch.cuda.is_available() is False)")
+        configs = args.configs or DEFAULT_GPU_CONFIGS
+        batches = args.batch or [256]
+        plan = [(c, b) for c in configs for b in batches] + [(configs[-1], b) for b in args.best_batches]
+        for config, b in plan:
+            if over_budget():
+                body["skipped"].append(f"{config} batch {b}: time budget")
+                print(f"skipped {config} batch {b}: time budget of {args.time_budget:.0f} s used", flush=True)
+                save()
+                continue
+            try:
+                record(bench_torch_cuda(config, b, args.iterations or 50, args.warmup or 10, args.repeats))
+            except torch.cuda.OutOfMemoryError:
+                body["skipped"].append(f"{config} batch {b}: out of GPU memory")
+                torch.cuda.empty_cache()
+        body["comparison"] = gpu_comparison(body["results"], (body["provenance"].get("gpu") or {}).get("name"))
+        _print_gpu_summary(body)
+    elif args.backend == "trt":
+        from demos.trt import runtime
+
+        reason = runtime.unavailable_reason()
+        if reason:
+            raise MissingRuntime(f"--backend trt needs TensorRT and a GPU: {reason}")
+        names = args.models or sorted(p.name[:-len(".trt.plan")] for p in wd.engines.glob("*.trt.plan"))
+        if not names:
+            raise UserError(f"no TensorRT engines in {wd.engines}; run the build stage on this machine first")
+        for n in names:
+            eng = runtime.Engine(wd.engines / f"{n}.trt.plan", args.buffers)
+            try:
+                chw = tuple(eng.engine.get_tensor_shape(eng.inputs[0]))[1:]
+                for b in args.batch or [1, 8, 32, 128]:
+                    res = eng.benchmark(b, chw, args.iterations or 200, args.warmup or 50, args.repeats)
+                    record({"backend": "trt", "variant": n, "buffers": args.buffers, **res})
+            finally:
+                eng.close()
+    save()
+    print(f"results -> {out}")
+    return body
+
+
+def _cpu_summary(body: dict) -> None:
+    by = {(r["variant"], r["batch"]): r["images_per_s"] for r in body["results"]}
+    summary = {}
+    for (variant, batch), ips in by.items():
+        base = by.get(("fp32", batch))
+        if base and variant != "fp32":
+            summary[f"{variant}@{batch}"] = ips / base
+            print(f"{variant} batch {batch}: {ips / base:.2f}x FP32")
+    body["speedup_vs_fp32"] = summary
+
+
+def _print_gpu_summary(body: dict) -> None:
+    c = body.get("comparison") or {}
+    if not c:
+        return
+    print(f"best PyTorch: {c['best_config']} batch {c['best_batch']}: {c['best_images_per_s']:.0f} img/s "
+          f"= {c['achieved_tflops']:.0f} TFLOPS at {GFLOP_PER_IMAGE} GFLOP/image")
+    if "ratio_to_mlperf" in c:
+        print(f"ratio to MLPerf TensorRT INT8 per {c['mlperf_gpu']} ({c['mlperf_tensorrt_int8_images_per_s']:,} img/s): "
+              f"{c['ratio_to_mlperf']:.3f}")
+        ceil = c["ceiling_images_per_s"]
+        print(f"compute ceiling at dense peak: FP16 {ceil['fp16']:,.0f} img/s, INT8 {ceil['int8']:,.0f} img/s; "
+              f"best config reaches {100 * c['fraction_of_dense_peak']:.1f}% of its dtype's peak")

@@ -1,0 +1,276 @@
+"""CPU-deployable INT8 forms for ONNX Runtime, next to the TensorRT Q/DQ model.
+
+Why a separate form at all: ModelOpt's Q/DQ model keeps FP32 weights behind QuantizeLinear/DequantizeLinear
+(TensorRT folds them at build time). ONNX Runtime on CPU runs such a model by emulation, slower than FP32.
+Real CPU INT8 speed needs int8 weight initializers (``DequantizeLinear`` on int8 weights) and quantized
+tensors around every operator, which ORT fuses into integer kernels (QLinearConv, QLinearAdd, ...).
+
+Two forms, both written by ``onnxruntime.quantization.quantize_static`` in QDQ format:
+
+``trt_scales``
+    Reuses the TensorRT calibration: every activation gets TensorRT's symmetric scale ``amax / 127``.
+    ORT's fast x86 kernels take uint8 activations (``u8 x s8`` dot products), so the symmetric int8 range is
+    carried as uint8: zero point 128 for signed tensors, and zero point 0 for the outputs of ReLU/Clip(0, .)
+    and their inputs (non-negative by construction; with zero point 0, ORT folds the ReLU into the
+    quantization, which is exactly TensorRT's Conv+ReLU fusion). Weights are TensorRT's: int8,
+    per output channel, ``max|w| / 127`` (7-bit for dense convolutions on CPUs without VNNI, see ``best``).
+    One calibration therefore gives both deployment artifacts.
+    Values up to amax quantize exactly as in TensorRT; above amax TensorRT saturates at amax, this form only
+    at ``2 * amax`` for zero point 0 tensors (slightly less clipping).
+``best``
+    ORT's own recipe for x86: asymmetric uint8 activations (the full 0..255 range on ReLU outputs) from ORT's
+    MinMax calibration, int8 per-channel weights. On CPUs without VNNI (AVX2 only), ORT's u8 x s8 kernel adds
+    pairs of products in int16 (``vpmaddubsw``), which saturates when activations use the top of the uint8
+    range; then the weights of the dense convolutions are quantized with 7 bits (``reduce_range``) to
+    prevent the overflow, while depthwise convolutions (another kernel) keep 8 bits. With VNNI
+    (AVX512-VNNI or AVX-VNNI) the dot products accumulate in int32 and no reduction is needed.
+
+Pitfall: importing ModelOpt's ONNX quantization monkey-patches ONNX Runtime's quantizer for the whole process
+(``modelopt.onnx.quantization.ort_patching``: tensor selection, calibrator creation, range adjustment), after
+which ``quantize_static`` fails ("Quantization parameters are not specified for param input"). The ``ptq``
+stage uses both, so these functions run ``quantize_static`` in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from demos import onnx_tools, provenance
+from demos.resnet50.qdq import QMAX
+
+NONNEGATIVE_OPS = ("Relu",)
+# The classifier's output (the logits) stays float: 8-bit logits would blur the ranking between close classes,
+# and TensorRT does not quantize it either. QGemm then writes float directly.
+NO_LOGIT_QUANT = {"OpTypesToExcludeOutputQuantization": ["Gemm", "MatMul"]}
+
+
+def has_vnni() -> bool:
+    flags = set(provenance.cpu_flags())
+    return bool(flags & {"avx512_vnni", "avx_vnni", "avx512vnni", "amx_int8"})
+
+
+class _Reader:
+    """The CalibrationDataReader protocol of ORT: dicts of inputs, then None."""
+
+    def __init__(self, name: str, x: np.ndarray, batch: int = 8):
+        self._it = iter([{name: x[i:i + batch]} for i in range(0, len(x), batch)])
+
+    def get_next(self):
+        return next(self._it, None)
+
+
+@contextlib.contextmanager
+def _quiet():
+    # ORT's quantizer logs a pre-processing suggestion and per-tensor notes at INFO/WARNING.
+    logger = logging.getLogger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _nonnegative_tensors(model) -> dict[str, str]:
+    """``{tensor: reason}`` for ReLU / Clip(min >= 0) outputs and the tensors feeding them."""
+    from onnx import numpy_helper
+
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in model.graph.node
+              if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"}
+    out = {}
+    for node in model.graph.node:
+        lower = None
+        if node.op_type in NONNEGATIVE_OPS:
+            lower = 0.0
+        elif node.op_type == "Clip" and len(node.input) > 1 and node.input[1]:
+            v = inits.get(node.input[1], consts.get(node.input[1]))
+            lower = float(v) if v is not None else None
+        if lower is not None and lower >= 0:
+            out[node.output[0]] = f"{node.op_type} output"
+            out.setdefault(node.input[0], f"{node.op_type} input")
+    return out
+
+
+def _bounded_clip_outputs(model, amax: dict[str, float]) -> set[str]:
+    """Clip outputs whose upper bound is <= their amax: quantized with amax/127 they never exceed 127."""
+    from onnx import numpy_helper
+
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in model.graph.node
+              if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"}
+    out = set()
+    for node in model.graph.node:
+        if node.op_type == "Clip" and len(node.input) > 2 and node.input[2]:
+            hi = inits.get(node.input[2], consts.get(node.input[2]))
+            a = amax.get(node.output[0])
+            if hi is not None and a is not None and float(hi) <= a * (1 + 1e-6):
+                out.add(node.output[0])
+    return out
+
+
+def trt_scales_overrides(model, amax: dict[str, float]) -> dict[str, list[dict]]:
+    """ORT TensorQuantOverrides that carry TensorRT's symmetric scales as uint8."""
+    from onnxruntime.quantization import QuantType
+
+    nonneg = _nonnegative_tensors(model)
+    # A ReLU's input shares the ReLU output's scale: Conv+ReLU is one quantized op, as in TensorRT.
+    share = {n.input[0]: n.output[0] for n in model.graph.node
+             if n.op_type in ("Relu", "Clip") and n.input and n.output[0] in nonneg and n.output[0] in amax}
+    overrides = {}
+    for tensor, a in amax.items():
+        a = amax[share[tensor]] if tensor in share else a
+        if a <= 0:
+            continue
+        zp = 0 if tensor in nonneg else 128
+        overrides[tensor] = [{"quant_type": QuantType.QUInt8, "scale": np.array(a / QMAX, np.float32),
+                              "zero_point": np.array(zp, np.uint8)}]
+    return overrides
+
+
+def _dense_conv_weight_overrides(model, only_inputs: set[str] | None = None) -> dict[str, list[dict]]:
+    """7-bit weights for dense (non-depthwise) convolutions and Gemms: no int16 overflow on AVX2 without VNNI.
+
+    With ``only_inputs``, only the nodes reading one of those tensors are affected.
+    """
+    inits = {i.name: i for i in model.graph.initializer}
+    out = {}
+    for node in model.graph.node:
+        if only_inputs is not None and node.input[0] not in only_inputs:
+            continue
+        if len(node.input) < 2 or node.input[1] not in inits:
+            continue
+        dims = inits[node.input[1]].dims
+        if node.op_type == "Conv":
+            group = next((a.i for a in node.attribute if a.name == "group"), 1)
+            if group > 1 and group == dims[0]:
+                continue  # depthwise: another ORT kernel, no int16 pair sums
+            axis = 0
+        elif node.op_type == "Gemm":
+            axis = 0 if next((a.i for a in node.attribute if a.name == "transB"), 0) else 1
+        else:
+            continue
+        out[node.input[1]] = [{"axis": axis, "reduce_range": True}] + [{"reduce_range": True}] * (dims[axis] - 1)
+    return out
+
+
+def _fresh_process(form: str, fp32_path, out, calibration: np.ndarray, reduce_range: str,
+                   amax: dict | None = None) -> dict:
+    """Run the quantizer of ``form`` in a new interpreter, untouched by ModelOpt's patches of ORT."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    repo = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(Path(tmp) / "calibration.npy", calibration)
+        request = {"form": form, "fp32": str(fp32_path), "out": str(out), "reduce_range": reduce_range,
+                   "calibration": str(Path(tmp) / "calibration.npy"), "amax": amax}
+        (Path(tmp) / "request.json").write_text(json.dumps(request))
+        env = dict(__import__("os").environ, PYTHONPATH=str(repo))
+        proc = subprocess.run([sys.executable, "-m", "demos.resnet50.cpu_int8", str(Path(tmp) / "request.json")],
+                              capture_output=True, text=True, env=env, cwd=repo)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"ONNX Runtime quantization ({form}) failed: {last[:300]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def quantize_trt_scales(fp32_path, out, amax: dict[str, float], calibration: np.ndarray,
+                        reduce_range: str = "auto") -> dict:
+    """Write the ``trt_scales`` form: TensorRT's scales for every activation, int8 per-channel weights."""
+    return _fresh_process("trt_scales", fp32_path, out, calibration[:8], reduce_range, amax)
+
+
+def quantize_best(fp32_path, out, calibration: np.ndarray, reduce_range: str = "auto") -> dict:
+    """Write the ``best`` form: asymmetric uint8 activations (ORT MinMax), int8 per-channel weights."""
+    return _fresh_process("best", fp32_path, out, calibration, reduce_range)
+
+
+def _quantize_trt_scales(fp32_path, out, amax: dict[str, float], calibration: np.ndarray,
+                         reduce_range: str = "auto") -> dict:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    model = onnx_tools.load(fp32_path)
+    overrides = trt_scales_overrides(model, amax)
+    # Without VNNI, ORT's u8 x s8 kernel sums pairs of products in int16, which overflows when uint8 inputs
+    # above 127 meet 8-bit weights. Only a Clip output whose upper bound is within its amax (ReLU6 with
+    # amax 6) provably stays at or below 127; dense convs reading anything else (zero point 128 tensors, ReLU
+    # outputs that exceed the calibrated amax on new images) get 7-bit weights. Activation scales stay TensorRT's.
+    use_rr = (not has_vnni()) if reduce_range == "auto" else reduce_range == "on"
+    bounded = _bounded_clip_outputs(model, amax)
+    at_risk = {t for t in overrides if t not in bounded}
+    rr = _dense_conv_weight_overrides(model, at_risk) if use_rr else {}
+    overrides.update(rr)
+    name = onnx_tools.input_name(model)
+    # ORT folds a ReLU into the quantization of its producer (exact here: zero point 0 clips at 0). A Clip with
+    # an upper bound (ReLU6) cannot be folded with TensorRT's scale (uint8 saturates at 255 * amax/127, not at
+    # 6), so those Clips are excluded from quantization and run in float between DequantizeLinear and
+    # QuantizeLinear.
+    keep_clips = [n.name for n in model.graph.node if n.op_type == "Clip" and len(n.input) > 2 and n.input[2]]
+    with _quiet(), onnx_tools_tmp(out) as tmp:
+        # Every activation has an override, so ORT's own calibration pass is irrelevant: one batch suffices.
+        quantize_static(str(fp32_path), str(tmp), _Reader(name, calibration[:8]), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                        calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=keep_clips,
+                        extra_options={"TensorQuantOverrides": overrides, **NO_LOGIT_QUANT})
+        _finish(tmp, out, model)
+    return {"form": "trt_scales", "file": str(out), "bytes": Path(out).stat().st_size,
+            "activations": "uint8 carrying TensorRT's symmetric scales (zero point 0 after ReLU, 128 otherwise)",
+            "weights": "int8 per channel, max/127 (as TensorRT)" + (
+                f"; 7-bit for the {len(rr)} dense convs/Gemms whose inputs can exceed 127 (no VNNI)" if rr else ""),
+            "overridden_tensors": len(overrides), "reduce_range_convs": len(rr), "cpu_has_vnni": has_vnni()}
+
+
+def _quantize_best(fp32_path, out, calibration: np.ndarray, reduce_range: str = "auto") -> dict:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    model = onnx_tools.load(fp32_path)
+    use_rr = (not has_vnni()) if reduce_range == "auto" else reduce_range == "on"
+    extra = {"TensorQuantOverrides": _dense_conv_weight_overrides(model)} if use_rr else {}
+    extra.update(NO_LOGIT_QUANT)
+    with _quiet(), onnx_tools_tmp(out) as tmp:
+        quantize_static(str(fp32_path), str(tmp), _Reader(onnx_tools.input_name(model), calibration),
+                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        per_channel=True, calibrate_method=CalibrationMethod.MinMax, extra_options=extra)
+        _finish(tmp, out, model)
+    return {"form": "best", "file": str(out), "bytes": Path(out).stat().st_size,
+            "activations": "uint8 asymmetric (ORT MinMax calibration)",
+            "weights": "int8 per channel" + (", 7-bit for dense convs (no VNNI)" if use_rr else ""),
+            "reduce_range_dense_convs": use_rr, "cpu_has_vnni": has_vnni()}
+
+
+@contextlib.contextmanager
+def onnx_tools_tmp(out):
+    from demos import files
+
+    with files.atomic_path(out, suffix=".onnx") as tmp:
+        yield tmp
+
+
+def _finish(tmp: Path, out, src_model) -> None:
+    """Carry the demo metadata into the quantized file (written in place at ``tmp``)."""
+    import onnx
+
+    q = onnx.load(str(tmp))
+    onnx_tools.set_metadata(q, onnx_tools.metadata(src_model))
+    onnx.save(q, str(tmp))
+
+
+if __name__ == "__main__":  # the child process of _fresh_process
+    import json
+    import sys
+
+    req = json.loads(Path(sys.argv[1]).read_text())
+    x = np.load(req["calibration"])
+    if req["form"] == "trt_scales":
+        res = _quantize_trt_scales(req["fp32"], req["out"], req["amax"], x, req["reduce_range"])
+    else:
+        res = _quantize_best(req["fp32"], req["out"], x, req["reduce_range"])
+    print("RESULT " + json.dumps(res), flush=True)

@@ -1,0 +1,194 @@
+"""Stage ``ptq``: INT8 explicit quantization (Q/DQ ONNX) with the calibrators max, entropy, percentile, mse.
+
+How each INT8 model is made:
+
+1. ModelOpt's ONNX PTQ (``modelopt.onnx.quantization.quantize``) places the Q/DQ nodes the way TensorRT
+   wants them (inputs of Conv/Gemm, residual Adds; per-channel weights) and calibrates with ``max`` or
+   ``entropy``, the methods it implements. It rewrites its input file, so it is given a copy.
+   ``high_precision_dtype="fp32"`` keeps the non-quantized parts FP32: ONNX Runtime's CPU QuantizeLinear
+   mishandles FP16 inputs, and ORT is how this demo checks numerics. (For a TensorRT-only deployment,
+   ``--high-precision fp16`` gives FP16 elsewhere.)
+2. For ``percentile`` and ``mse`` (ModelOpt's ONNX PTQ has no MSE and silently runs ``max`` when asked for
+   ``percentile``), the project's calibrators (:mod:`demos.quant`) compute amax from histograms of the FP32
+   activations (:mod:`demos.resnet50.calibration`) and the demo writes ``amax / 127`` into the Q/DQ scales
+   of the ModelOpt placement itself (:mod:`demos.resnet50.qdq`). ``max`` is cross-checked: the project's
+   max amax must equal ModelOpt's.
+3. Each model comes with its scales as JSON and as a TensorRT calibration cache (``*.calib.cache``), the
+   format the TensorRT 10 legacy calibrator reads and ModelOpt imports (``calibration_cache_path``).
+
+Also written: the CPU INT8 forms (:mod:`demos.resnet50.cpu_int8`), and, with ``--trt10-legacy`` on a machine
+with TensorRT 10 and a GPU, an engine calibrated by the legacy ``IInt8EntropyCalibrator2`` with its cache.
+
+Calibration images come from the calibration pool of the data folder, which never overlaps the evaluation
+pool (see :mod:`demos.data`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from demos import data, files, onnx_tools
+from demos.errors import UserError
+from demos.resnet50 import calibration, common, cpu_int8, qdq
+from demos.resnet50.workdir import Workdir
+
+MODELOPT_METHODS = ("max", "entropy")  # what ModelOpt's ONNX INT8 PTQ really implements
+
+
+def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_precision: str = "fp32",
+                      batch: int = 8):
+    """ModelOpt ONNX PTQ on a copy of ``fp32_path``; returns the quantized ONNX model (also saved to ``out``)."""
+    if method not in MODELOPT_METHODS:
+        raise ValueError(f"ModelOpt's ONNX PTQ implements {MODELOPT_METHODS}, not {method!r}")
+    from modelopt.onnx.quantization import quantize
+
+    src = onnx_tools.load(fp32_path)
+    name = onnx_tools.input_name(src)
+    batch = max(1, min(batch, len(calib)))
+    n = len(calib) // batch * batch  # ModelOpt splits the array into equal steps
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "input.onnx"
+        shutil.copyfile(fp32_path, copy)  # quantize() rewrites the file it is given
+        result = Path(tmp) / "output.onnx"
+        quantize(str(copy), quantize_mode="int8", calibration_data={name: calib[:n]}, calibration_method=method,
+                 calibration_shapes=f"{name}:{batch}x{'x'.join(str(d) for d in calib.shape[1:])}",
+                 calibration_eps=["cpu"], high_precision_dtype=high_precision, output_path=str(result),
+                 log_level="WARNING")
+        model = onnx_tools.load(result)
+    onnx_tools.set_metadata(model, onnx_tools.metadata(src))
+    onnx_tools.save(model, out)
+    return model
+
+
+def quantize_all(fp32_path, wd: Workdir, items: list[data.Item], methods=calibration.METHODS,
+                 entropy_source: str = "modelopt", percentile: float = 99.99, high_precision: str = "fp32",
+                 cpu_forms: bool = True, cpu_from: str = "max", reduce_range: str = "auto") -> dict:
+    """Write ``int8_<method>.onnx`` for each method (and the CPU forms); return the stage record."""
+    src = onnx_tools.load(fp32_path)
+    spec = onnx_tools.spec_of(src, fp32_path)
+    stats = data.LoadStats()
+    x, _ = data.load_array(items, spec.preprocess, stats, progress="calibration images")
+    data_hash = data.data_hash(items)
+    t0 = time.perf_counter()
+    collection = calibration.collect(fp32_path, lambda: (x[i:i + 8] for i in range(0, len(x), 8)),
+                                     cache=wd.cache / f"activations_{data_hash[:12]}.npz", data_hash=data_hash,
+                                     batch_size=8, total=len(x))
+    collect_s = time.perf_counter() - t0
+    cals = calibration.calibrators(percentile)
+    record = {"model": spec.name, "weights": spec.weights_label, "real_weights": spec.real_weights,
+              "calibration": {"images": stats.to_dict(), "data_sha256": data_hash, "folder": str(items[0].path.parent),
+                              "split": "calibration pool (sha256(path) % 5 == 0)", "seconds": round(collect_s, 1),
+                              "cached": collection.cached, "tensors": len(collection.collectors)},
+              "high_precision": high_precision, "models": {}}
+
+    placement = None
+    for method in methods:
+        t0 = time.perf_counter()
+        out = wd.path(f"int8_{method}.onnx")
+        if method == "max" or (method == "entropy" and entropy_source == "modelopt"):
+            model = modelopt_quantize(fp32_path, out, x, method, high_precision)
+            source = f"ModelOpt ONNX PTQ ({method})"
+        else:
+            if placement is None:
+                placement = _placement(fp32_path, wd, x, high_precision)
+            model = onnx_tools.load(placement)
+            wanted = qdq.activation_quantizers(model)
+            amax = collection.amax(cals[method], wanted)
+            report = qdq.write_amax(model, amax)
+            if report["kept"]:
+                print(f"note: {len(report['kept'])} quantizer(s) kept ModelOpt's scale (all-zero activations): "
+                      f"{report['kept'][:3]}")
+            onnx_tools.save(model, out)
+            source = f"project calibrator ({method}) written into ModelOpt's Q/DQ placement"
+        if method == "max":
+            placement = out
+        amax = qdq.read_amax(model)
+        files.write_json(out.with_suffix(".amax.json"), {"method": method, "source": source, "amax": amax})
+        files.write_text(out.with_suffix(".calib.cache"), qdq.calibration_cache_text(amax))
+        entry = {"file": str(out), "source": source, "quantized_activations": len(amax),
+                 "seconds": round(time.perf_counter() - t0, 1)}
+        if method == "max":
+            entry["max_check"] = _compare_max(collection, amax)
+        record["models"][method] = entry
+        print(f"INT8 ({method}) -> {out}  [{source}; {len(amax)} activation quantizers]")
+
+    if cpu_forms:
+        record["cpu_forms"] = _cpu_forms(fp32_path, wd, x, collection, cals, cpu_from, reduce_range)
+    return record
+
+
+def _placement(fp32_path, wd: Workdir, x, high_precision) -> Path:
+    """ModelOpt's max model, reused as the Q/DQ placement for the project's calibrators."""
+    out = wd.path("int8_max.onnx")
+    if not out.exists():
+        modelopt_quantize(fp32_path, out, x, "max", high_precision)
+    return out
+
+
+def _compare_max(collection, modelopt_amax: dict[str, float]) -> dict:
+    """The project's max calibrator against ModelOpt's: they must agree to float32 rounding."""
+    ours = collection.amax(calibration.calibrators()["max"], modelopt_amax)
+    rel = [abs(ours[t] - a) / a for t, a in modelopt_amax.items() if t in ours and a > 0]
+    worst = max(rel) if rel else 0.0
+    if worst > 1e-5:
+        print(f"WARNING: project max amax differs from ModelOpt's by up to {worst:.2e} (relative)")
+    return {"tensors": len(rel), "max_relative_difference": worst}
+
+
+def _cpu_forms(fp32_path, wd: Workdir, x, collection, cals, cpu_from: str, reduce_range: str) -> dict:
+    trt_model = wd.path(f"int8_{cpu_from}.onnx")
+    if not trt_model.exists():
+        raise UserError(f"--cpu-from {cpu_from}: {trt_model} was not written; include {cpu_from} in --methods")
+    # Every activation gets the same calibrator's amax; the tensors TensorRT quantizes get exactly the
+    # scales of the TensorRT Q/DQ model.
+    amax = collection.amax(cals[cpu_from])
+    amax.update(qdq.read_amax(onnx_tools.load(trt_model)))
+    out = {}
+    rec = cpu_int8.quantize_trt_scales(fp32_path, wd.path("cpu_int8_trt_scales.onnx"), amax, x, reduce_range)
+    rec["scales_from"] = str(trt_model)
+    out["trt_scales"] = rec
+    out["best"] = cpu_int8.quantize_best(fp32_path, wd.path("cpu_int8_best.onnx"), x, reduce_range)
+    for form, r in out.items():
+        print(f"CPU INT8 ({form}) -> {r['file']}  [{r['activations']}; weights {r['weights']}]")
+    return out
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--onnx", type=Path, help="FP32 ONNX (default WORKDIR/fp32.onnx)")
+    p.add_argument("--methods", nargs="+", default=list(calibration.METHODS), choices=calibration.METHODS)
+    p.add_argument("--entropy-source", choices=("modelopt", "project"), default="modelopt",
+                   help="entropy via ModelOpt (ORT's KL calibrator) or the project's TensorRT-style KL calibrator")
+    p.add_argument("--percentile", type=float, default=99.99)
+    p.add_argument("--high-precision", choices=("fp32", "fp16"), default="fp32",
+                   help="precision of the non-quantized parts (fp32: checkable on ONNX Runtime CPU)")
+    p.add_argument("--no-cpu-forms", dest="cpu_forms", action="store_false",
+                   help="skip the ONNX Runtime CPU INT8 forms")
+    p.add_argument("--cpu-from", default="max", choices=calibration.METHODS,
+                   help="calibrator whose TensorRT scales the trt_scales CPU form reuses (default max)")
+    p.add_argument("--reduce-range", choices=("auto", "on", "off"), default="auto",
+                   help="7-bit weights for dense convs at risk of int16 overflow in the CPU forms (auto: only without VNNI)")
+    p.add_argument("--trt10-legacy", action="store_true",
+                   help="also calibrate with TensorRT 10's IInt8EntropyCalibrator2 (needs TensorRT 10 and a GPU)")
+    common.add_data_arguments(p, calib=True)
+
+
+def run(args) -> dict:
+    wd = Workdir(args.workdir)
+    src = common.onnx_arg(args, "onnx", wd, "fp32.onnx")
+    onnx_tools.spec_of(onnx_tools.load(src), src)
+    if args.cpu_forms and args.cpu_from not in args.methods:
+        raise UserError(f"--cpu-from {args.cpu_from} must be one of --methods ({' '.join(args.methods)})")
+    items = common.calibration_items(args)
+    rec = quantize_all(src, wd, items, args.methods, args.entropy_source, args.percentile, args.high_precision,
+                       args.cpu_forms, args.cpu_from, args.reduce_range)
+    if args.trt10_legacy:
+        from demos.trt import legacy
+
+        rec["trt10_legacy"] = legacy.calibrate_from_args(src, wd, items, args)
+    wd.record("ptq", "int8", rec)
+    return rec

@@ -1,0 +1,212 @@
+"""Stage ``report``: every result of a workdir in one JSON file, one Markdown table and one plot.
+
+It reads the stage records in ``WORKDIR/results/`` (export, fp16, ptq, qat, build, eval, bench) and any extra
+result files given with ``--extra`` (for example the committed GPU benchmark,
+``demos/resnet50/results/bench_gpu_*.json``), and writes ``report.json``, ``report.md`` and ``report.png``.
+
+Accuracy appears only for real weights. With random weights (pipeline checks) the table keeps the numerical
+columns (agreement with FP32, logit error: they check the pipeline, not the model) and says in place of
+every accuracy figure that there is none.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from demos import files, provenance
+from demos.errors import UserError
+from demos.resnet50.workdir import Workdir
+
+PRECISION = {"fp32": "FP32", "fp16": "FP16 (AutoCast)", "int8_max": "INT8 PTQ max", "int8_entropy": "INT8 PTQ entropy",
+             "int8_percentile": "INT8 PTQ percentile", "int8_mse": "INT8 PTQ mse", "int8_qat": "INT8 QAT",
+             "cpu_int8_trt_scales": "INT8 CPU form, TensorRT scales", "cpu_int8_best": "INT8 CPU form, ORT asymmetric"}
+
+
+def load_results(wd: Workdir, extra: list[Path]) -> list[dict]:
+    paths = sorted(wd.results.glob("*.json")) if wd.results.is_dir() else []
+    out = []
+    for p in [*paths, *extra]:
+        rec = files.read_json(p, "result file")
+        if not isinstance(rec, dict):
+            raise UserError(f"{p} is not a result record (expected a JSON object)")
+        rec["_file"] = str(p)
+        out.append(rec)
+    if not out:
+        raise UserError(f"no results in {wd.results}; run the stages (export, ptq, eval, bench) first")
+    return out
+
+
+def build_report(results: list[dict]) -> dict:
+    by_stage: dict[str, list[dict]] = {}
+    for r in results:
+        by_stage.setdefault(r.get("stage", "?"), []).append(r)
+    export = (by_stage.get("export") or [{}])[-1]
+    real = bool(export.get("real_weights", False))
+    rows: dict[str, dict] = {}
+    for e in by_stage.get("eval", []):
+        if e.get("backend") != "ort":
+            continue
+        rows[e["variant"]] = {"variant": e["variant"], "precision": PRECISION.get(e["variant"], e["variant"]),
+                              "top1": e.get("top1") if real else None, "top5": e.get("top5") if real else None,
+                              "agreement": e.get("agreement_top1_with_fp32"), "rel_l2": e.get("rel_l2_vs_fp32"),
+                              "images": e.get("images"), "execution": e.get("execution"),
+                              "file_mb": _mb(e.get("model_file"))}
+    for b in by_stage.get("bench", []):
+        if b.get("backend") == "ort":
+            for r in b.get("results", []):
+                row = rows.setdefault(r["variant"], {"variant": r["variant"],
+                                                     "precision": PRECISION.get(r["variant"], r["variant"])})
+                row.setdefault("cpu", {})[str(r["batch"])] = {"images_per_s": r["images_per_s"],
+                                                              "p50_ms": r["latency_ms"]["p50"],
+                                                              "p99_ms": r["latency_ms"]["p99"],
+                                                              "threads": r.get("threads")}
+    for b in by_stage.get("build", []):
+        for eng in b.get("engines", []):
+            name = Path(eng.get("onnx", "")).stem
+            if name in rows:
+                rows[name].setdefault("engines", []).append(
+                    {"backend": eng.get("backend"), "plan_mb": round(eng.get("plan_bytes", 0) / 1e6, 1),
+                     "build_seconds": eng.get("build_seconds")})
+    gpu = [b for b in by_stage.get("bench", []) if b.get("backend") == "torch-cuda"]
+    ptq = (by_stage.get("ptq") or [{}])[-1]
+    qat = (by_stage.get("qat") or [{}])[-1]
+    dataset = next((e.get("dataset") for e in by_stage.get("eval", []) if e.get("dataset")), None)
+    return {
+        "model": export.get("model"), "weights": export.get("weights"), "real_weights": real,
+        "accuracy_note": None if real else "random weights: pipeline check only, no accuracy is reported",
+        "dataset": dataset, "calibration": ptq.get("calibration"), "qat": {k: qat.get(k) for k in (
+            "images", "epochs", "steps", "lr", "lr_schedule", "loss", "loss_first", "loss_last") if k in qat},
+        "rows": list(rows.values()), "gpu_benchmarks": [{"results": g.get("results"), "comparison": g.get("comparison"),
+                                                         "provenance": g.get("provenance"), "file": g.get("_file")}
+                                                        for g in gpu],
+        "provenance": {"report": provenance.collect(gpu=False),
+                       "measurements": sorted({json.dumps(_prov_summary(r.get("provenance")), sort_keys=True)
+                                               for r in results if r.get("provenance")})},
+        "sources": [r["_file"] for r in results],
+    }
+
+
+def _mb(path) -> float | None:
+    try:
+        return round(Path(path).stat().st_size / 1e6, 1)
+    except (TypeError, OSError):
+        return None
+
+
+def _prov_summary(p: dict) -> dict:
+    v = p.get("versions", {})
+    gpu = p.get("gpu") or {}
+    return {"date": p.get("date", "")[:10], "cpu": p.get("host", {}).get("cpu"),
+            "cpu_count": p.get("host", {}).get("cpu_count"), "gpu": gpu.get("name"), "driver": gpu.get("driver"),
+            "torch": v.get("torch"), "onnxruntime": v.get("onnxruntime"), "modelopt": v.get("nvidia-modelopt"),
+            "tensorrt": v.get("tensorrt"), "tensorrt_rtx": v.get("tensorrt-rtx-cu13-bindings")}
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * x:.2f}"
+
+
+def markdown(rep: dict) -> str:
+    lines = [f"# {rep['model']} low-precision report", ""]
+    lines.append(f"Model: **{rep['model']}**, weights: **{rep['weights']}**.")
+    if not rep["real_weights"]:
+        lines += ["", "> **Pipeline check with random weights.** No accuracy is reported: top-1/top-5 of random "
+                      "weights mean nothing. Agreement and logit error below only show that each conversion "
+                      "reproduces the FP32 model's numbers."]
+    ds = rep.get("dataset") or {}
+    if ds:
+        lines.append(f"Evaluation data: {ds.get('loaded')} images of `{ds.get('folder')}` ({ds.get('split')}; "
+                     f"{ds.get('skipped', 0)} unreadable skipped). Calibration: "
+                     f"{(rep.get('calibration') or {}).get('images', {}).get('loaded', '—')} images of the disjoint "
+                     "calibration pool.")
+    lines += ["", "| variant | top-1 % | top-5 % | agreement with FP32 % | rel. L2 of logits | ORT CPU img/s (batch 8) "
+                  "| ORT p50 ms | size MB | TensorRT plan |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rep["rows"]:
+        cpu = (r.get("cpu") or {}).get("8") or {}
+        eng = ", ".join(f"{e['backend']} {e['plan_mb']} MB" for e in r.get("engines", [])) or "—"
+        t1 = _pct(r.get("top1")) if rep["real_weights"] else "n/a (random)"
+        t5 = _pct(r.get("top5")) if rep["real_weights"] else "n/a (random)"
+        rel = "—" if r.get("rel_l2") is None else f"{r['rel_l2']:.2e}"
+        ips = f"{cpu['images_per_s']:.1f}" if cpu else "—"
+        p50 = f"{cpu['p50_ms']:.0f}" if cpu else "—"
+        lines.append(f"| {r['precision']} | {t1} | {t5} | {_pct(r.get('agreement'))} | {rel} | {ips} | {p50} | "
+                     f"{r.get('file_mb') or '—'} | {eng} |")
+    for g in rep.get("gpu_benchmarks", []):
+        prov = g.get("provenance") or {}
+        gpu = prov.get("gpu") or {}
+        lines += ["", f"## PyTorch on {gpu.get('name', 'GPU')} (random-weight ResNet50: speed does not depend on the "
+                      "weights)", "",
+                  "| configuration | batch | img/s | p50 ms | p99 ms | compile s |", "|---|---:|---:|---:|---:|---:|"]
+        for r in g.get("results") or []:
+            cs = f"{r['compile_seconds']:.0f}" if r.get("compile_seconds") else "—"
+            lines.append(f"| {r['variant']} | {r['batch']} | {r['images_per_s']:,.0f} | {r['latency_ms']['p50']:.2f} | "
+                         f"{r['latency_ms']['p99']:.2f} | {cs} |")
+        c = g.get("comparison") or {}
+        if c.get("ratio_to_mlperf") is not None:
+            lines += ["", f"Best: {c['best_config']} at batch {c['best_batch']}, {c['best_images_per_s']:,.0f} img/s = "
+                          f"{c['achieved_tflops']:.0f} TFLOPS at {c['gflop_per_image']} GFLOP/image; "
+                          f"{c['ratio_to_mlperf']:.2f}x the MLPerf Inference TensorRT INT8 result per {c['mlperf_gpu']} "
+                          f"({c['mlperf_tensorrt_int8_images_per_s']:,} img/s, offline)."]
+        lines.append(f"Measured {prov.get('date', '?')}, driver {gpu.get('driver', '?')}, torch "
+                     f"{(prov.get('versions') or {}).get('torch')}; source `{g.get('file')}`.")
+    lines += ["", "## Provenance", ""]
+    for p in rep["provenance"]["measurements"]:
+        d = json.loads(p)
+        lines.append("- " + ", ".join(f"{k}: {v}" for k, v in d.items() if v))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def plot(rep: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = rep["rows"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    names = [r["precision"] for r in rows]
+    if rep["real_weights"]:
+        vals = [100 * (r.get("top1") or 0) for r in rows]
+        axes[0].barh(names, vals, color="tab:blue")
+        axes[0].set_xlabel("top-1 %")
+        lo = min((v for v in vals if v > 0), default=0)
+        axes[0].set_xlim(max(0, lo - 5), 100)
+    else:
+        vals = [100 * (r.get("agreement") or 0) for r in rows]
+        axes[0].barh(names, vals, color="tab:gray")
+        axes[0].set_xlabel("top-1 agreement with FP32 % (random weights: no accuracy)")
+    axes[0].invert_yaxis()
+    cpu = [((r.get("cpu") or {}).get("8") or {}).get("images_per_s", 0) for r in rows]
+    axes[1].barh(names, cpu, color="tab:green")
+    axes[1].set_xlabel("ONNX Runtime CPU images/s (batch 8)")
+    axes[1].invert_yaxis()
+    axes[1].set_yticklabels([])
+    ds = rep.get("dataset") or {}
+    prov = json.loads(rep["provenance"]["measurements"][0]) if rep["provenance"]["measurements"] else {}
+    fig.suptitle(f"{rep['model']} ({rep['weights']}); {ds.get('loaded', '?')} eval images; "
+                 f"CPU {prov.get('cpu')} x{prov.get('cpu_count')}; {prov.get('date')}", fontsize=9)
+    fig.tight_layout()
+    with files.atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--extra", nargs="*", type=Path, default=[],
+                   help="more result JSON files, e.g. demos/resnet50/results/bench_gpu_*.json")
+    p.add_argument("--out", type=Path, help="output prefix (default WORKDIR/report -> .json .md .png)")
+
+
+def run(args) -> dict:
+    wd = Workdir(args.workdir)
+    rep = build_report(load_results(wd, args.extra))
+    prefix = args.out or wd.path("report")
+    files.write_json(Path(f"{prefix}.json"), rep)
+    files.write_text(Path(f"{prefix}.md"), markdown(rep))
+    plot(rep, Path(f"{prefix}.png"))
+    print(markdown(rep))
+    print(f"report -> {prefix}.json, {prefix}.md, {prefix}.png")
+    return rep
