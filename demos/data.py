@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import numpy as np
-
 from demos.errors import UserError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -192,8 +190,9 @@ def load_rgb(path: Path, stats: LoadStats | None = None):
     return img
 
 
-def preprocess(img, pre: Preprocess) -> np.ndarray:
+def preprocess(img, pre: Preprocess):
     """PIL RGB image -> float32 CHW array, normalized (the torchvision ImageNet evaluation transform)."""
+    import numpy as np
     from PIL import Image
 
     w, h = img.size
@@ -208,8 +207,9 @@ def preprocess(img, pre: Preprocess) -> np.ndarray:
 
 
 def batches(items: Sequence[Item], pre: Preprocess, batch_size: int, stats: LoadStats | None = None,
-            progress: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            progress: str | None = None) -> Iterator[tuple]:
     """Yield ``(images [B,3,H,W] float32, labels [B] int64)``; unreadable images are skipped and counted."""
+    import numpy as np
     from tqdm.auto import tqdm
 
     stats = stats if stats is not None else LoadStats()
@@ -230,8 +230,10 @@ def batches(items: Sequence[Item], pre: Preprocess, batch_size: int, stats: Load
 
 
 def load_array(items: Sequence[Item], pre: Preprocess, stats: LoadStats | None = None,
-               progress: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+               progress: str | None = None) -> tuple:
     """All of ``items`` as one array (for small calibration sets)."""
+    import numpy as np
+
     parts = list(batches(items, pre, 64, stats, progress))
     if not parts:
         raise UserError(f"none of the {len(items)} image(s) could be read (all unreadable); check the folder")

@@ -16,8 +16,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
-
 from demos.errors import UserError
 
 
@@ -61,9 +59,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):  # NumPy scalars and arrays
         return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)
@@ -94,13 +90,15 @@ def sha256_json(obj: Any) -> str:
 
 # --- Verified caches -------------------------------------------------------------------------------------
 
-def save_cache(path: str | os.PathLike, key: dict, arrays: dict[str, np.ndarray] | None = None,
+def save_cache(path: str | os.PathLike, key: dict, arrays: dict | None = None,
                values: dict | None = None) -> Path:
     """Write a cache: ``key`` and ``values`` as JSON inside an ``.npz`` next to the arrays.
 
     The key (model hash, data hash, library versions, settings) is stored inside the file, so a cache is
     only reused for exactly the inputs it was computed from.
     """
+    import numpy as np
+
     meta = json.dumps({"key": key, "values": values or {}}, sort_keys=True, default=_json_default)
     payload = {f"a/{k}": np.asarray(v) for k, v in (arrays or {}).items()}
     payload["__meta__"] = np.frombuffer(meta.encode(), dtype=np.uint8)
@@ -110,12 +108,14 @@ def save_cache(path: str | os.PathLike, key: dict, arrays: dict[str, np.ndarray]
     return Path(path)
 
 
-def load_cache(path: str | os.PathLike, key: dict) -> tuple[dict[str, np.ndarray], dict] | None:
+def load_cache(path: str | os.PathLike, key: dict) -> tuple[dict, dict] | None:
     """Return ``(arrays, values)`` if ``path`` holds a cache for ``key``, else ``None``.
 
     A missing cache or one computed for another key returns ``None`` (recompute). A cache file that exists
     but cannot be read raises a one-line ``UserError`` naming the file to delete.
     """
+    import numpy as np
+
     path = Path(path)
     if not path.exists():
         return None

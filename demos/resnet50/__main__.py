@@ -27,15 +27,29 @@ STAGES = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(stage: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; only ``stage``'s module is imported (for its options)."""
     p = argparse.ArgumentParser(prog="python -m demos.resnet50", description=__doc__.splitlines()[0])
     p.add_argument("--workdir", type=Path, default=Path("build/demo"),
                    help="folder for this model's files and results (one model per folder; default build/demo)")
     sub = p.add_subparsers(dest="stage", required=True, metavar="STAGE")
     for name, (module, help_) in STAGES.items():
         sp = sub.add_parser(name, help=help_, description=help_)
-        _module(module).add_arguments(sp)
+        if name == stage:
+            _module(module).add_arguments(sp)
     return p
+
+
+def _stage_of(argv: list[str]) -> str | None:
+    skip = False
+    for tok in argv:
+        if skip:
+            skip = False
+        elif tok == "--workdir":
+            skip = True
+        elif tok in STAGES:
+            return tok
+    return None
 
 
 def _module(name: str):
@@ -44,8 +58,7 @@ def _module(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # Parse only the stage's own arguments module: build a parser with all stages (cheap, no heavy imports).
-    args = parser().parse_args(argv)
+    args = parser(_stage_of(argv)).parse_args(argv)
     try:
         _module(STAGES[args.stage][0]).run(args)
     except UserError as exc:

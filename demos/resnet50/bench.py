@@ -9,7 +9,7 @@ Backends:
                frozen weights, i.e. Conv+BN folded). Input is already preprocessed and on the device, as in
                MLPerf's offline scenario. Needs only PyTorch (torchvision optional: without it a local ResNet50
                definition is used and the output says so).
-``torch-cpu``  the same model on the CPU (eager FP32), for reference.
+``torch-cpu``  the same ladder on the CPU (default: eager FP32), for reference and for checking the code.
 ``trt``        TensorRT engines (``engines/*.trt.plan``) with ``execute_async_v3`` and CUDA graphs.
 
 Method: warm-up, then ``--repeats`` timed runs of ``--iterations`` batches each; throughput from the median
@@ -27,8 +27,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from demos import files, provenance
 from demos.errors import MissingRuntime, UserError
 
@@ -40,25 +38,34 @@ DENSE_PEAK_TFLOPS = {  # datasheet, dense (no sparsity), SXM parts
 }
 
 # name -> (dtype, channels_last, compile mode or None, freeze weights)
+# Order matters for a time-boxed run: the eager ladder (seconds each), then the best configuration, then the
+# compiled configuration without CUDA graphs that reproduces the reference figure (each compile: minutes).
 TORCH_CONFIGS = {
     "fp32": ("fp32", False, None, False),
     "tf32": ("tf32", False, None, False),
     "fp16": ("fp16", False, None, False),
     "fp16_cl": ("fp16", True, None, False),
     "bf16_cl": ("bf16", True, None, False),
-    "fp16_cl_compile_nocg": ("fp16", True, "max-autotune-no-cudagraphs", False),
     "fp16_cl_compile_cg_frozen": ("fp16", True, "max-autotune", True),
+    "fp16_cl_compile_nocg": ("fp16", True, "max-autotune-no-cudagraphs", False),
 }
 DEFAULT_GPU_CONFIGS = list(TORCH_CONFIGS)
 
 
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolation percentile (NumPy's default), in plain Python: the GPU bench needs no NumPy."""
+    v = sorted(values)
+    k = (len(v) - 1) * q / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
 def _stats(per_batch_s: list[float], batch: int, runs_s: list[float], iterations: int) -> dict:
-    per = np.asarray(per_batch_s) * 1e3
-    median_run = float(np.median(runs_s))
+    per = [t * 1e3 for t in per_batch_s]
+    median_run = percentile(runs_s, 50)
     return {"batch": batch, "images_per_s": batch * iterations / median_run,
             "ms_per_batch_median": median_run * 1e3 / iterations,
-            "latency_ms": {"p50": float(np.percentile(per, 50)), "p90": float(np.percentile(per, 90)),
-                           "p99": float(np.percentile(per, 99))},
+            "latency_ms": {"p50": percentile(per, 50), "p90": percentile(per, 90), "p99": percentile(per, 99)},
             "repeats": len(runs_s), "iterations": iterations,
             "run_spread": float((max(runs_s) - min(runs_s)) / median_run)}
 
@@ -67,6 +74,8 @@ def _stats(per_batch_s: list[float], batch: int, runs_s: list[float], iterations
 
 def bench_ort(path: Path, batch: int, threads: int, iterations: int, warmup: int, repeats: int,
               optimization: str = "auto") -> dict:
+    import numpy as np
+
     from demos import onnx_tools
     from demos.resnet50.evaluate import is_trt_qdq
 
@@ -114,66 +123,67 @@ def _torch_model(config: str, device: str, seed: int = 0):
     return model, spec, tdt, fmt
 
 
-def bench_torch_cuda(config: str, batch: int, iterations: int, warmup: int, repeats: int) -> dict:
+class _Timer:
+    """Elapsed seconds of a block: CUDA events on the GPU (device-side time), perf_counter on the CPU."""
+
+    def __init__(self, device: str):
+        self.cuda = device == "cuda"
+
+    def __enter__(self):
+        import torch
+
+        if self.cuda:
+            self.start, self.end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            self.start.record()
+        else:
+            self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        if self.cuda:
+            self.end.record()
+            self.end.synchronize()
+            self.seconds = self.start.elapsed_time(self.end) / 1e3
+        else:
+            self.seconds = time.perf_counter() - self.t0
+
+
+def bench_torch(config: str, batch: int, iterations: int, warmup: int, repeats: int, device: str = "cuda") -> dict:
+    """One configuration of the PyTorch ladder on ``device``; input preprocessed and already on the device."""
     import torch
 
-    model, spec, tdt, fmt = _torch_model(config, "cuda")
-    x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=tdt).contiguous(memory_format=fmt)
+    model, spec, tdt, fmt = _torch_model(config, device)
+    x = torch.randn(batch, 3, 224, 224, device=device, dtype=tdt).contiguous(memory_format=fmt)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     compile_s = None
     with torch.inference_mode():
         if TORCH_CONFIGS[config][2] is not None:
             t0 = time.perf_counter()
             model(x)  # compilation (and autotuning) happens on the first call
-            torch.cuda.synchronize()
+            sync()
             compile_s = time.perf_counter() - t0
         for _ in range(warmup):
             model(x)
-        torch.cuda.synchronize()
+        sync()
         runs, per = [], []
         for _ in range(repeats):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(iterations):
-                model(x)
-            end.record()
-            end.synchronize()
-            runs.append(start.elapsed_time(end) / 1e3)
+            with _Timer(device) as t:
+                for _ in range(iterations):
+                    model(x)
+            runs.append(t.seconds)
         for _ in range(min(iterations, 50)):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            model(x)
-            end.record()
-            end.synchronize()
-            per.append(start.elapsed_time(end) / 1e3)
-    dtype, cl, mode, freeze = TORCH_CONFIGS[config]
-    res = {"backend": "torch-cuda", "variant": config, "dtype": dtype, "channels_last": cl,
-           "compile_mode": mode, "freezing": freeze, "compile_seconds": compile_s,
-           "weights": spec.weights_label, "model_notes": spec.notes, "timing": "CUDA events",
-           **_stats(per, batch, runs, iterations)}
-    del model
-    torch.cuda.empty_cache()
-    return res
-
-
-def bench_torch_cpu(batch: int, iterations: int, warmup: int, repeats: int, threads: int) -> dict:
-    import torch
-
-    torch.set_num_threads(threads)
-    model, spec, _, _ = _torch_model("fp32", "cpu")
-    x = torch.randn(batch, 3, 224, 224)
-    per, runs = [], []
-    with torch.inference_mode():
-        for _ in range(warmup):
-            model(x)
-        for _ in range(repeats):
-            t_run = time.perf_counter()
-            for _ in range(iterations):
-                t0 = time.perf_counter()
+            with _Timer(device) as t:
                 model(x)
-                per.append(time.perf_counter() - t0)
-            runs.append(time.perf_counter() - t_run)
-    return {"backend": "torch-cpu", "variant": "fp32", "threads": threads, "weights": spec.weights_label,
-            "model_notes": spec.notes, **_stats(per, batch, runs, iterations)}
+            per.append(t.seconds)
+    dtype, cl, mode, freeze = TORCH_CONFIGS[config]
+    res = {"backend": f"torch-{device}", "variant": config, "dtype": dtype, "channels_last": cl,
+           "compile_mode": mode, "freezing": freeze, "compile_seconds": compile_s,
+           "weights": spec.weights_label, "model_notes": spec.notes,
+           "timing": "CUDA events" if device == "cuda" else "perf_counter", **_stats(per, batch, runs, iterations)}
+    del model
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    return res
 
 
 def gpu_comparison(results: list[dict], gpu_name: str | None) -> dict:
@@ -207,8 +217,6 @@ def add_arguments(p) -> None:
                    help="torch-cuda: configurations of the ladder (default: all)")
     p.add_argument("--batch", nargs="+", type=int, default=None,
                    help="batch sizes (default: 8 for ort/torch-cpu, 256 for torch-cuda, 1 8 32 128 for trt)")
-    p.add_argument("--best-batches", nargs="*", type=int, default=[],
-                   help="torch-cuda: extra batch sizes for the last configuration (e.g. 512)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--iterations", type=int, default=None)
     p.add_argument("--warmup", type=int, default=None)
@@ -262,8 +270,13 @@ def run(args) -> dict:
                                  args.ort_optimization))
         _cpu_summary(body)
     elif args.backend == "torch-cpu":
-        for b in args.batch or [8]:
-            record(bench_torch_cpu(b, args.iterations or 10, args.warmup or 2, args.repeats, args.threads))
+        import torch
+
+        torch.set_num_threads(args.threads)
+        for config in args.configs or ["fp32"]:
+            for b in args.batch or [8]:
+                res = bench_torch(config, b, args.iterations or 10, args.warmup or 2, args.repeats, "cpu")
+                record({**res, "threads": args.threads})
     elif args.backend == "torch-cuda":
         import torch
 
@@ -271,18 +284,26 @@ def run(args) -> dict:
             raise MissingRuntime("--backend torch-cuda needs a CUDA GPU (torch.cuda.is_available() is False)")
         configs = args.configs or DEFAULT_GPU_CONFIGS
         batches = args.batch or [256]
-        plan = [(c, b) for c in configs for b in batches] + [(configs[-1], b) for b in args.best_batches]
-        for config, b in plan:
+        _, spec = __import__("demos.models", fromlist=["build"]).build("resnet50", "random")
+        print(f"ResNet50 ({spec.weights_label}); {'; '.join(spec.notes) or 'torchvision model'}; "
+              f"GPU {torch.cuda.get_device_name(0)}, torch {torch.__version__}; inductor cache "
+              f"{os.environ.get('TORCHINDUCTOR_CACHE_DIR', 'default (/tmp)')}", flush=True)
+        for config, b in [(c, b) for c in configs for b in batches]:
             if over_budget():
                 body["skipped"].append(f"{config} batch {b}: time budget")
                 print(f"skipped {config} batch {b}: time budget of {args.time_budget:.0f} s used", flush=True)
                 save()
                 continue
             try:
-                record(bench_torch_cuda(config, b, args.iterations or 50, args.warmup or 10, args.repeats))
+                record(bench_torch(config, b, args.iterations or 50, args.warmup or 10, args.repeats, "cuda"))
             except torch.cuda.OutOfMemoryError:
                 body["skipped"].append(f"{config} batch {b}: out of GPU memory")
                 torch.cuda.empty_cache()
+            except Exception as exc:  # a failing compile must not lose the other configurations
+                msg = f"{config} batch {b}: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                body["skipped"].append(msg)
+                print(f"failed {msg}", flush=True)
+                save()
         body["comparison"] = gpu_comparison(body["results"], (body["provenance"].get("gpu") or {}).get("name"))
         _print_gpu_summary(body)
     elif args.backend == "trt":
