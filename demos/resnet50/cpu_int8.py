@@ -21,8 +21,8 @@ Two forms, both written by ``onnxruntime.quantization.quantize_static`` in QDQ f
     ORT's own recipe for x86: asymmetric uint8 activations (the full 0..255 range on ReLU outputs) from ORT's
     MinMax calibration, int8 per-channel weights. On CPUs without VNNI (AVX2 only), ORT's u8 x s8 kernel adds
     pairs of products in int16 (``vpmaddubsw``), which saturates when activations use the top of the uint8
-    range; then the weights of the dense convolutions are quantized with 7 bits (``reduce_range``) to
-    prevent the overflow, while depthwise convolutions (another kernel) keep 8 bits. With VNNI
+    range; then, as ORT recommends, the weights of the dense convolutions and Gemms are quantized with 7 bits
+    (``reduce_range``) to prevent the overflow, while depthwise convolutions (another kernel) keep 8 bits. With VNNI
     (AVX512-VNNI or AVX-VNNI) the dot products accumulate in int32 and no reduction is needed.
 
 Pitfall: importing ModelOpt's ONNX quantization monkey-patches ONNX Runtime's quantizer for the whole process
@@ -43,6 +43,7 @@ from demos import onnx_tools, provenance
 from demos.resnet50.qdq import QMAX
 
 NONNEGATIVE_OPS = ("Relu",)
+PRESERVE_SIGN_OPS = ("MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Reshape", "Flatten")
 # The classifier's output (the logits) stays float: 8-bit logits would blur the ranking between close classes,
 # and TensorRT does not quantize it either. QGemm then writes float directly.
 NO_LOGIT_QUANT = {"OpTypesToExcludeOutputQuantization": ["Gemm", "MatMul"]}
@@ -76,20 +77,26 @@ def _quiet():
 
 
 def _nonnegative_tensors(model) -> dict[str, str]:
-    """``{tensor: reason}`` for ReLU / Clip(min >= 0) outputs and the tensors feeding them."""
+    """``{tensor: reason}`` for tensors that are >= 0 by construction.
+
+    ReLU / Clip(min >= 0) outputs, the tensors feeding them (the fused Conv+ReLU output is quantized after the
+    ReLU), and what max/average pooling, reshaping or a mean makes of non-negative tensors.
+    """
     from onnx import numpy_helper
 
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in model.graph.node
               if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"}
     out = {}
-    for node in model.graph.node:
+    for node in model.graph.node:  # topological order: producers come first
         lower = None
         if node.op_type in NONNEGATIVE_OPS:
             lower = 0.0
         elif node.op_type == "Clip" and len(node.input) > 1 and node.input[1]:
             v = inits.get(node.input[1], consts.get(node.input[1]))
             lower = float(v) if v is not None else None
+        elif node.op_type in PRESERVE_SIGN_OPS and node.input and node.input[0] in out:
+            out[node.output[0]] = f"{node.op_type} of a non-negative tensor"
         if lower is not None and lower >= 0:
             out[node.output[0]] = f"{node.op_type} output"
             out.setdefault(node.input[0], f"{node.op_type} input")
@@ -233,7 +240,11 @@ def _quantize_best(fp32_path, out, calibration: np.ndarray, reduce_range: str = 
 
     model = onnx_tools.load(fp32_path)
     use_rr = (not has_vnni()) if reduce_range == "auto" else reduce_range == "on"
-    extra = {"TensorQuantOverrides": _dense_conv_weight_overrides(model)} if use_rr else {}
+    # ORT's recommendation for CPUs without VNNI: 7-bit weights for every dense conv and Gemm. (Measured on
+    # EfficientNet-Lite0: keeping 8 bits where inputs are ReLU outputs is not safe either: a ReLU6 output
+    # saturated at 6 is the top uint8 code, and one such layer cost 1.5 points.)
+    rr = _dense_conv_weight_overrides(model) if use_rr else {}
+    extra = {"TensorQuantOverrides": rr} if rr else {}
     extra.update(NO_LOGIT_QUANT)
     with _quiet(), onnx_tools_tmp(out) as tmp:
         quantize_static(str(fp32_path), str(tmp), _Reader(onnx_tools.input_name(model), calibration),
@@ -242,8 +253,9 @@ def _quantize_best(fp32_path, out, calibration: np.ndarray, reduce_range: str = 
         _finish(tmp, out, model)
     return {"form": "best", "file": str(out), "bytes": Path(out).stat().st_size,
             "activations": "uint8 asymmetric (ORT MinMax calibration)",
-            "weights": "int8 per channel" + (", 7-bit for dense convs (no VNNI)" if use_rr else ""),
-            "reduce_range_dense_convs": use_rr, "cpu_has_vnni": has_vnni()}
+            "weights": "int8 per channel" + (f", 7-bit for the {len(rr)} dense convs/Gemms (no VNNI)"
+                                             if rr else ""),
+            "reduce_range_convs": len(rr), "cpu_has_vnni": has_vnni()}
 
 
 @contextlib.contextmanager

@@ -45,6 +45,17 @@ def read_sidecar(plan: Path) -> dict:
         raise UserError(f"{side} is corrupt; rebuild the engine") from None
 
 
+def check_compatible(meta: dict, here: dict, name: str) -> None:
+    """Refuse an engine built for another TensorRT version or GPU (one-line error naming both)."""
+    target = meta.get("target") or {}
+    if "tensorrt_rtx_version" in target:
+        raise UserError(f"{name} is a TensorRT-RTX plan; load it with TensorRT-RTX on an RTX GPU, not with TensorRT")
+    for key in ("tensorrt_version", "gpu", "compute_capability"):
+        if target.get(key) not in (None, here.get(key)):
+            raise UserError(f"{name} was built for {key.replace('_', ' ')} {target[key]}, this machine has "
+                            f"{here.get(key)}; rebuild it here (build --force)")
+
+
 class Engine:
     def __init__(self, plan: str | Path, buffers: str = "torch"):
         plan = Path(plan)
@@ -53,11 +64,7 @@ class Engine:
             raise MissingRuntime(f"cannot run {plan.name}: {reason}")
         trt = loader.tensorrt()
         meta = read_sidecar(plan)
-        here = current_target(trt)
-        for key in ("tensorrt_version", "gpu", "compute_capability"):
-            if meta.get("target", {}).get(key) not in (None, here[key]):
-                raise UserError(f"{plan.name} was built for {key.replace('_', ' ')} {meta['target'][key]}, "
-                                f"this machine has {here[key]}; rebuild it here (build --force)")
+        check_compatible(meta, current_target(trt), plan.name)
         self.trt = trt
         self.logger = trt.Logger(trt.Logger.WARNING)
         self.runtime = trt.Runtime(self.logger)
