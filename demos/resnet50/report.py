@@ -77,7 +77,8 @@ def build_report(results: list[dict]) -> dict:
         "accuracy_note": None if real else "random weights: pipeline check only, no accuracy is reported",
         "dataset": dataset, "calibration": ptq.get("calibration"), "qat": {k: qat.get(k) for k in (
             "images", "epochs", "steps", "lr", "lr_schedule", "loss", "loss_first", "loss_last") if k in qat},
-        "rows": list(rows.values()), "gpu_benchmarks": [{"results": g.get("results"), "comparison": g.get("comparison"),
+        "rows": sorted(rows.values(), key=lambda r: (list(PRECISION).index(r["variant"]) if r["variant"] in PRECISION
+                                                     else len(PRECISION), r["variant"])), "gpu_benchmarks": [{"results": g.get("results"), "comparison": g.get("comparison"),
                                                          "provenance": g.get("provenance"), "file": g.get("_file")}
                                                         for g in gpu],
         "provenance": {"report": provenance.collect(gpu=False),
@@ -173,7 +174,7 @@ def plot(rep: dict, path: Path) -> None:
         axes[0].barh(names, vals, color="tab:blue")
         axes[0].set_xlabel("top-1 %")
         lo = min((v for v in vals if v > 0), default=0)
-        axes[0].set_xlim(max(0, lo - 5), 100)
+        axes[0].set_xlim(max(0, lo - 5), min(100, max(vals) + 3))
     else:
         vals = [100 * (r.get("agreement") or 0) for r in rows]
         axes[0].barh(names, vals, color="tab:gray")
