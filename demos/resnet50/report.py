@@ -134,6 +134,10 @@ def markdown(rep: dict) -> str:
         p50 = f"{cpu['p50_ms']:.0f}" if cpu else "—"
         lines.append(f"| {r['precision']} | {t1} | {t5} | {_pct(r.get('agreement'))} | {rel} | {ips} | {p50} | "
                      f"{r.get('file_mb') or '—'} | {eng} |")
+    counts = {r.get("images") for r in rep["rows"] if r.get("images")}
+    if len(counts) > 1:
+        lines += ["", f"> Note: the rows were evaluated on different numbers of images ({sorted(counts)}); rerun `eval` "
+                      "for all models with the same `--eval-count` before comparing them."]
     for g in rep.get("gpu_benchmarks", []):
         prov = g.get("provenance") or {}
         gpu = prov.get("gpu") or {}
