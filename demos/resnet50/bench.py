@@ -284,7 +284,9 @@ def run(args) -> dict:
             raise MissingRuntime("--backend torch-cuda needs a CUDA GPU (torch.cuda.is_available() is False)")
         configs = args.configs or DEFAULT_GPU_CONFIGS
         batches = args.batch or [256]
-        _, spec = __import__("demos.models", fromlist=["build"]).build("resnet50", "random")
+        from demos import models
+
+        _, spec = models.build("resnet50", "random")
         print(f"ResNet50 ({spec.weights_label}); {'; '.join(spec.notes) or 'torchvision model'}; "
               f"GPU {torch.cuda.get_device_name(0)}, torch {torch.__version__}; inductor cache "
               f"{os.environ.get('TORCHINDUCTOR_CACHE_DIR', 'default (/tmp)')}", flush=True)
