@@ -26,7 +26,8 @@ root_doc = "docs/index"
 language = "en"
 
 # Only these folders are pages; everything else at the root (demos, tests, .venv) is not.
-include_patterns = ["docs/**", "paddle_style_guide/guide/**"]
+# The style guide's pages (paddle_style_guide/guide/) join once their zh_CN catalogs exist.
+include_patterns = ["docs/**"]
 exclude_patterns = [
     "docs/locales/**",
     "docs/_templates/**",
@@ -46,6 +47,8 @@ extensions = [
     "sphinx_design",
     "sphinx.ext.mathjax",
     "bilingual",
+    # Paddle-style raw HTML anchors (<a name="2"></a>) become link targets; broken ones fail -W.
+    "paddle_style_guide.sphinx_ext",
 ]
 
 # -- Build discipline ------------------------------------------------------------
