@@ -32,7 +32,10 @@ def source_pagenames() -> list[str]:
              for p in ROOT.glob(pattern)
              if not any(part.startswith("_") for part in p.relative_to(ROOT).parts)]
     gallery = ROOT / "gallery"
+    # sphinx-gallery builds only folders that have a GALLERY_HEADER.rst.
     for script in gallery.rglob("plot_*.py"):
+        if not (script.parent / "GALLERY_HEADER.rst").exists():
+            continue
         pages.append(("docs/auto_gallery" / script.relative_to(gallery).with_suffix("")).as_posix())
     for header in gallery.rglob("GALLERY_HEADER.rst"):
         pages.append(("docs/auto_gallery" / header.parent.relative_to(gallery) / "index").as_posix())
