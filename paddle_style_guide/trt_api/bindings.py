@@ -198,10 +198,7 @@ def unpack(target: Target, wheel: Path) -> Path:
         with zipfile.ZipFile(wheel) as zf:
             zf.extractall(tmp)
         (tmp / ".sha256").write_text(target.sha256 + "\n")
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
+        _publish_dir(tmp, dest)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -285,10 +282,7 @@ def build_stub(extension: Path) -> Path:
             raise BindingsError(f"gcc failed to build the TensorRT stub library: {proc.stderr.strip()[:300]}")
         for lib in needed:
             os.symlink("libtrt_api_stub.so", tmp / lib)
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
+        _publish_dir(tmp, dest)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -419,3 +413,11 @@ def load_surfaces(keys=None) -> dict[str, Surface]:
         _, surface = ensure_surface(target)
         out[k] = Surface(target.key, target.module, target.product, target.version, surface["objects"])
     return out
+
+
+def _publish_dir(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` with the finished folder ``tmp`` (a rename, so never half-written)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, dest)
