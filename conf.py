@@ -9,6 +9,7 @@ scripts execute during the first build and the second one reuses their output
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -77,7 +78,14 @@ gettext_allow_fuzzy_translations = False
 sphinx_gallery_conf = {
     "examples_dirs": ["gallery"],
     "gallery_dirs": ["docs/auto_gallery"],
-    "filename_pattern": r"/plot_",
+    # Authors iterating on one page may run only the scripts matching TUTORIAL_GALLERY_ONLY (a regex);
+    # the others are rendered without output and execute in the next full build (no md5 is written).
+    "filename_pattern": os.environ.get("TUTORIAL_GALLERY_ONLY") or r"/plot_",
+    # The order of the learning path; a new section folder lands before the speed page.
+    "subsection_order": [
+        "gallery/concepts", "gallery/fp16", "gallery/int8", "gallery/qat", "gallery/plugins",
+        "gallery/resnet50", "*", "gallery/speed",
+    ],
     # Deterministic pages: no run timings or memory figures inside translatable text.
     "min_reported_time": float("inf"),
     "write_computation_times": False,
