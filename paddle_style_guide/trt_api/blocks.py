@@ -1,6 +1,6 @@
 """Fenced code blocks of MyST pages and the tags that say what each block needs.
 
-Convention (see ``code-blocks.md`` next to this file):
+Convention (see ``paddle_style_guide/guide/code-blocks.md``):
 
 - A fenced ``python`` block is executed by the test suite unless its first
   comment lines carry ``# requires: TOKEN[, TOKEN...]`` with tokens from

@@ -6,7 +6,7 @@ walked once per claimed TensorRT version with that version's API surface
 (:mod:`.walker`, :mod:`.bindings`); a name missing from a version is reported as
 ``file:line: name: missing in TensorRT X``.
 
-Version claims and guards (documented in ``code-blocks.md``):
+Version claims and guards (documented in ``paddle_style_guide/guide/code-blocks.md``):
 
 - ``# trt-api: 10, 11`` on a line of its own declares the versions a file or block
   supports; default: all introspected TensorRT versions.  Versions older than the

@@ -1,7 +1,7 @@
 """Every untagged ```python block of docs/ and paddle_style_guide/ runs, in a fresh namespace
 with a temporary working directory; ```bash/```console blocks tagged ``# test: run`` run too.
 
-Tags are described in paddle_style_guide/trt_api/code-blocks.md; tagged Python blocks are
+Tags are described in paddle_style_guide/guide/code-blocks.md; tagged Python blocks are
 not executed here but their TensorRT names are checked by test_repository.py.
 """
 
@@ -62,5 +62,5 @@ def test_runner_finds_the_convention_examples():
     # The convention page itself has runnable blocks of both kinds; if this fails the
     # collector is broken, not the docs.
     ids = [p.id for p in PYTHON_BLOCKS + SHELL_BLOCKS]
-    assert any(i.startswith("paddle_style_guide/trt_api/code-blocks.md:") for i in ids)
-    assert any(p.id.startswith("paddle_style_guide/trt_api/code-blocks.md:") for p in SHELL_BLOCKS)
+    assert any(i.startswith("paddle_style_guide/guide/code-blocks.md:") for i in ids)
+    assert any(p.id.startswith("paddle_style_guide/guide/code-blocks.md:") for p in SHELL_BLOCKS)
