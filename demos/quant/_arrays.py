@@ -2,7 +2,9 @@
 
 Every public function of :mod:`demos.quant` accepts NumPy arrays and PyTorch tensors; tensors are moved to
 NumPy here (``.detach().cpu().numpy()``) so that the math itself is plain NumPy. User mistakes raise
-:class:`QuantInputError`, a ``ValueError`` whose message is one line saying what is wrong and what to do.
+:class:`QuantInputError`, whose message is one line saying what is wrong and what to do. It is a
+:class:`demos.errors.UserError`, so the demo CLIs print it as one ``error:`` line and exit non-zero, and also a
+``ValueError`` for code that catches bad arguments the usual Python way.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from demos.errors import UserError
 
-class QuantInputError(ValueError):
-    """A bad argument to a :mod:`demos.quant` function; the message says how to fix it."""
+
+class QuantInputError(UserError, ValueError):
+    """A bad argument to a :mod:`demos.quant` function; the message says how to fix it.
+
+    The CLIs turn it, like every :class:`~demos.errors.UserError`, into ``error: <message>`` and exit
+    status 2, without a traceback.
+    """
 
 
 def is_torch_tensor(x: Any) -> bool:

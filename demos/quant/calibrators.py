@@ -277,7 +277,6 @@ def mse_curve(source, dtype: str = "int8", start_bin: int = 128, stride: int = 1
         # Mean of s^3 * (G(b/s) - G(a/s)) / width over the values of each bin.
         errors[start:start + chunk] = s**3 / hist.width * (np.diff(g, axis=1) @ counts) / hist.total
     return amaxes, errors
-    return amaxes, errors
 
 
 def mse_amax(source, dtype: str = "int8", start_bin: int = 128, stride: int = 1) -> float:

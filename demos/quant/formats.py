@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import ml_dtypes
 import numpy as np
 
-from ._arrays import to_numpy
+from ._arrays import QuantInputError, to_numpy
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def format_info(name: str) -> FormatInfo:
         return _float_info(key, FLOAT_DTYPES[key])
     if key in INT_DTYPES:
         return _int_info(key, INT_DTYPES[key])
-    raise ValueError(f"unknown format {name!r}; use one of {', '.join(FORMAT_NAMES)}")
+    raise QuantInputError(f"unknown format {name!r}; use one of {', '.join(FORMAT_NAMES)}")
 
 
 def all_formats() -> list[FormatInfo]:
@@ -149,7 +149,7 @@ def representable_values(name: str) -> np.ndarray:
     """
     info = format_info(name)
     if info.dtype is None or info.bits > 16:
-        raise ValueError(f"{name} has too many values to list; use a format of at most 16 bits (fp16, bf16, fp8_*, int8, int4)")
+        raise QuantInputError(f"{name} has too many values to list; use a format of at most 16 bits (fp16, bf16, fp8_*, int8, int4)")
     if info.kind == "int":
         return np.arange(info.min, info.max + 1, dtype=np.float64)
     storage = np.uint8 if info.bits == 8 else np.uint16
