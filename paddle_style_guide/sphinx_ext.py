@@ -23,6 +23,17 @@ paragraphs that hold nothing but anchors (``<a name="2"></a>`` on its own
 line) out of their ``<p>``: no empty paragraph in the HTML, and no
 ``<a name=\\"2\\"></a>`` message for translators in the gettext catalogs.
 
+A third pair of transforms keeps translated links on their own fragment.
+Sphinx's i18n ``Locale`` transform copies the attributes of each original
+cross-reference onto its translation, matching them by (domain, type, target)
+only; myst-parser keeps the fragment apart, in ``reftargetid``. So in a
+translated paragraph with ``[1. A](./b.md#1)`` and ``[2. B](./b.md#2)`` both
+links went to ``b.html#2`` (seen with Sphinx 9.0.4). The fragment joins the
+domain of the original link just before ``Locale`` (the domain, not the
+target: ``Locale`` also checks that the targets of original and translation
+agree) and leaves it right after, so no translated link inherits another
+link's fragment.
+
 Enable in conf.py: ``extensions += ["paddle_style_guide.sphinx_ext"]``.
 """
 
@@ -34,6 +45,7 @@ from typing import Any
 from docutils import nodes
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.transforms import SphinxTransform
 from sphinx.util.nodes import clean_astext
@@ -44,6 +56,9 @@ from .html_scan import iter_tags, tag_anchors
 SUPPORTED_MYST_PARSER = SpecifierSet(">=5.2.0,<5.3")
 ANCHOR_PRIORITY = 878  # myst-parser's ResolveAnchorIds runs at 879
 UNWRAP_PRIORITY = 5  # Sphinx's PreserveTranslatableMessages is 10, Locale 20
+FRAGMENT_IN_PRIORITY = 15  # just before Locale
+FRAGMENT_OUT_PRIORITY = 21  # just after it
+_SAVED_DOMAIN = "paddle_style_guide_refdomain"
 
 _ANCHOR_ONLY_TAG = re.compile(r"\s*(?:<a\s[^<>]*>|</a\s*>)\s*", re.I)
 
@@ -159,11 +174,39 @@ class RegisterHtmlAnchors(SphinxTransform):
         self.env.metadata[self.env.docname]["myst_slugs"] = slugs
 
 
+class FragmentIntoDomain(SphinxTransform):
+    """``refdomain`` ``doc`` with ``reftargetid`` ``1`` -> ``doc#1``: the
+    Locale transform, which matches links by (domain, type, target), then
+    copies no original link's attributes (its fragment) onto a translation."""
+
+    default_priority = FRAGMENT_IN_PRIORITY
+
+    def apply(self, **kwargs: Any) -> None:
+        for xref in self.document.findall(addnodes.pending_xref):
+            if xref.get("reftype") == "myst" and xref.get("reftargetid"):
+                xref[_SAVED_DOMAIN] = xref.get("refdomain")
+                xref["refdomain"] = f"{xref.get('refdomain')}#{xref['reftargetid']}"
+
+
+class FragmentOutOfDomain(SphinxTransform):
+    """Undo :class:`FragmentIntoDomain` on the links that were not translated
+    (a translated link is parsed afresh from its message, fragment included)."""
+
+    default_priority = FRAGMENT_OUT_PRIORITY
+
+    def apply(self, **kwargs: Any) -> None:
+        for xref in self.document.findall(addnodes.pending_xref):
+            if _SAVED_DOMAIN in xref.attributes:
+                xref["refdomain"] = xref.attributes.pop(_SAVED_DOMAIN)
+
+
 def setup(app) -> dict[str, Any]:
     check_myst_parser()
     app.setup_extension("myst_parser")
     app.add_transform(UnwrapAnchorParagraphs)
     app.add_transform(RegisterHtmlAnchors)
+    app.add_transform(FragmentIntoDomain)
+    app.add_transform(FragmentOutOfDomain)
     return {
         "version": __version__,
         "env_version": 1,

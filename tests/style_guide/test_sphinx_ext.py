@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
 from conftest import CONF, ROOT, sphinx_build, sphinx_project, write
@@ -180,6 +182,28 @@ def test_translated_pages_keep_their_anchor_links(tmp_path):
     assert warnings == []
     html = (out / "a.html").read_text("utf-8")
     assert "第一" in html and 'href="b.html#1"' in html
+
+
+def test_translated_links_keep_their_own_anchor(tmp_path):
+    """Two links to different anchors of one page in one translated paragraph:
+    Sphinx's Locale transform used to send both to the last one's anchor."""
+    see = "\nSee [B one](./b.md#1) and [B span](./b.md#span-id).\n"
+    pages = {**PAGES, "a.md": textwrap.dedent(PAGES["a.md"]) + see}
+    src = sphinx_project(tmp_path / "zh2", pages)
+    write(src / "locales" / "zh_CN" / "LC_MESSAGES" / "a.po", """
+        msgid ""
+        msgstr ""
+        "Content-Type: text/plain; charset=UTF-8\\n"
+
+        msgid "See [B one](./b.md#1) and [B span](./b.md#span-id)."
+        msgstr "参见 [B 一](./b.md#1) 和 [B 段](./b.md#span-id)。"
+        """)
+    for language, texts in (("en", ("B one", "B span")), ("zh_CN", ("B 一", "B 段"))):
+        out, warnings = sphinx_build(src, language=language)
+        assert warnings == []
+        html = (out / "a.html").read_text("utf-8")
+        for text, href in zip(texts, ("b.html#1", "b.html#span-id")):
+            assert re.search(rf'href="{re.escape(href)}"><span[^>]*>{text}<', html), (language, text)
 
 
 def test_heading_slugs_still_work_and_win_over_anchors(tmp_path):
