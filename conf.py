@@ -27,8 +27,8 @@ root_doc = "docs/index"
 language = "en"
 
 # Only these folders are pages; everything else at the root (demos, tests, .venv) is not.
-# The style guide's pages (paddle_style_guide/guide/) join once their zh_CN catalogs exist.
-include_patterns = ["docs/**"]
+# The writing guide lives beside the tools that enforce it; its catalogs are in docs/locales too.
+include_patterns = ["docs/**", "paddle_style_guide/guide/**"]
 exclude_patterns = [
     "docs/locales/**",
     "docs/_templates/**",

@@ -28,7 +28,7 @@ def html_root() -> Path:
 def source_pagenames() -> list[str]:
     """Every page the sources define, as Sphinx page names (no suffix)."""
     pages = [p.relative_to(ROOT).with_suffix("").as_posix()
-             for pattern in ("docs/**/*.md",)
+             for pattern in ("docs/**/*.md", "paddle_style_guide/guide/*.md")
              for p in ROOT.glob(pattern)
              if not any(part.startswith("_") for part in p.relative_to(ROOT).parts)]
     gallery = ROOT / "gallery"
