@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test po check-po html-en html-zh pytest browser bench-build clean
+.PHONY: site test po check-po html-en html-zh style pytest browser bench-build clean
 
 $(STAMP): requirements.txt requirements-lock.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ html-en: $(STAMP)
 
 html-zh: $(STAMP)
 	$(PY) tools/build_site.py html zh_CN
+
+# Broken links and anchors in the Markdown sources (pytest runs the same check:
+# tests/style_guide/test_checker.py::test_the_site_passes_the_checker).
+style: $(STAMP)
+	$(PY) -m paddle_style_guide check docs paddle_style_guide README.md
 
 # Headless Chromium for the browser test (Debian packages; the test skips nothing if present).
 browser:
