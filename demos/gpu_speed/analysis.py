@@ -93,37 +93,31 @@ RESNET50_RESULTS = Path(__file__).resolve().parents[1] / "resnet50" / "results"
 def resnet50_ladder(folder: Path = RESNET50_RESULTS) -> list[dict]:
     """PyTorch-on-GPU throughput rows from the ResNet50 demo's committed bench results.
 
-    Each row: ``label`` (precision / mode), ``batch``, ``images_per_second``, ``gpu`` and a one-line
-    ``provenance``. Files or records that are not GPU PyTorch measurements are ignored; an unreadable file
-    raises the demo's one-line error.
+    Reads the files ``python -m demos.resnet50 bench --backend torch-cuda`` writes (``results`` records with
+    ``backend``, ``variant``, ``batch``, ``images_per_s``). Each row: ``label`` (the configuration, e.g.
+    ``fp16_cl_compile_cg_frozen``), ``batch``, ``images_per_second``, ``gpu`` and a one-line ``provenance``.
+    Files or records that are not GPU PyTorch measurements are ignored; an unreadable file raises the demo's
+    one-line error.
     """
     rows: list[dict] = []
     if not folder.is_dir():
         return rows
     for path in sorted(folder.glob("*.json")):
         doc = read_json(path, "ResNet50 bench result")
-        prov = doc.get("provenance") if isinstance(doc, dict) else None
-        gpu = (prov or {}).get("gpu") or {}
+        if not isinstance(doc, dict) or doc.get("backend") != "torch-cuda":
+            continue
+        prov = doc.get("provenance") or {}
+        gpu = prov.get("gpu") or {}
         if not gpu.get("name"):
             continue
-        for rec in _records(doc):
-            if str(rec.get("backend", "")).lower() not in ("pytorch", "torch") or rec.get("device", "cuda") != "cuda":
+        for rec in doc.get("results") or []:
+            ips = rec.get("images_per_s") if isinstance(rec, dict) else None
+            if rec.get("backend") != "torch-cuda" or not isinstance(ips, (int, float)) or ips <= 0:
                 continue
-            ips = rec.get("images_per_second")
-            if not isinstance(ips, (int, float)) or ips <= 0:
-                continue
-            label = rec.get("label") or rec.get("precision") or "?"
-            rows.append({"label": str(label), "batch": rec.get("batch"), "images_per_second": float(ips),
-                         "gpu": gpu["name"], "provenance": _describe_prov(prov), "file": path.name})
+            rows.append({"label": str(rec.get("variant", "?")), "batch": rec.get("batch"),
+                         "images_per_second": float(ips), "gpu": gpu["name"], "provenance": _describe_prov(prov),
+                         "file": path.name})
     return rows
-
-
-def _records(doc) -> list[dict]:
-    for key in ("ladder", "results", "records", "bench"):
-        value = doc.get(key)
-        if isinstance(value, list):
-            return [r for r in value if isinstance(r, dict)]
-    return []
 
 
 def _describe_prov(prov: dict) -> str:

@@ -17,8 +17,9 @@ run. On the GPU, times come from CUDA events (device-side); the latency percenti
 event pairs. Results are written after every configuration (atomically), so a run cut short keeps what it
 measured. Each file carries its provenance (CPU/GPU, driver, versions, load average, date).
 
-GPU results are compared with MLPerf Inference ResNet50 (TensorRT, INT8, offline, per GPU: about 88.7k
-images/s on H100, 95k on H200; v4.1/v5.0) and with the compute ceiling of 8.2 GFLOP per image.
+GPU results are compared with NVIDIA's MLPerf Inference ResNet50 result per GPU (TensorRT, INT8, offline;
+:mod:`demos.gpu_speed.mlperf`) and with the compute ceiling of 8.2 GFLOP per image at the datasheet's dense
+peak (:mod:`demos.gpu_speed.datasheet`).
 """
 
 from __future__ import annotations
@@ -31,12 +32,6 @@ from demos import files, provenance
 from demos.errors import MissingRuntime, UserError
 
 GFLOP_PER_IMAGE = 8.2  # ResNet50 at 224x224: about 4.1 GMACs
-MLPERF_INT8_PER_GPU = {"H100": 88_700, "H200": 95_000}  # MLPerf Inference v4.1/v5.0 offline, TensorRT
-DENSE_PEAK_TFLOPS = {  # datasheet, dense (no sparsity), SXM parts
-    "H100": {"fp32": 67, "tf32": 495, "fp16": 989, "bf16": 989, "int8": 1979},
-    "H200": {"fp32": 67, "tf32": 495, "fp16": 989, "bf16": 989, "int8": 1979},
-}
-
 # name -> (dtype, channels_last, compile mode or None, freeze weights)
 # Order matters for a time-boxed run: the eager ladder (seconds each), then the best configuration, then the
 # compiled configuration without CUDA graphs that reproduces the reference figure (each compile: minutes).
@@ -186,24 +181,30 @@ def bench_torch(config: str, batch: int, iterations: int, warmup: int, repeats: 
     return res
 
 
-def gpu_comparison(results: list[dict], gpu_name: str | None) -> dict:
+def gpu_comparison(results: list[dict], gpu_name: str | None, sm_count: int | None = None) -> dict:
     """Best PyTorch figure vs MLPerf TensorRT INT8 per GPU and vs the compute ceiling."""
+    from demos.gpu_speed import datasheet, mlperf
+
     gpu_results = [r for r in results if r.get("backend") == "torch-cuda" and "images_per_s" in r]
     if not gpu_results:
         return {}
     best = max(gpu_results, key=lambda r: r["images_per_s"])
-    kind = next((k for k in MLPERF_INT8_PER_GPU if gpu_name and k in gpu_name.upper()), None)
     out = {"best_config": best["variant"], "best_batch": best["batch"], "best_images_per_s": best["images_per_s"],
            "gflop_per_image": GFLOP_PER_IMAGE,
            "achieved_tflops": best["images_per_s"] * GFLOP_PER_IMAGE / 1e3}
-    if kind:
-        out["mlperf_gpu"] = kind
-        out["mlperf_tensorrt_int8_images_per_s"] = MLPERF_INT8_PER_GPU[kind]
-        out["ratio_to_mlperf"] = best["images_per_s"] / MLPERF_INT8_PER_GPU[kind]
-        peaks = DENSE_PEAK_TFLOPS[kind]
-        out["ceiling_images_per_s"] = {dt: tf * 1e3 / GFLOP_PER_IMAGE for dt, tf in peaks.items()}
-        dt = "fp16" if best["dtype"] in ("fp16", "bf16") else best["dtype"]
-        out["fraction_of_dense_peak"] = out["achieved_tflops"] / peaks[dt]
+    sheet = datasheet.match_gpu(gpu_name, sm_count)
+    if sheet is None:  # no datasheet for this GPU: no ceiling or MLPerf figure to compare with
+        return out
+    ref = mlperf.for_gpu(sheet.gpu)
+    if ref is not None:
+        out["mlperf_gpu"] = sheet.gpu
+        out["mlperf_round"] = ref.round
+        out["mlperf_tensorrt_int8_images_per_s"] = round(ref.per_gpu)
+        out["ratio_to_mlperf"] = best["images_per_s"] / ref.per_gpu
+    peaks = {dt: sheet.dense_peak(dt) for dt in ("fp32", "tf32", "fp16", "bf16", "int8")}
+    out["ceiling_images_per_s"] = {dt: tf * 1e3 / GFLOP_PER_IMAGE for dt, tf in peaks.items()}
+    dt = "fp16" if best["dtype"] in ("fp16", "bf16") else best["dtype"]
+    out["fraction_of_dense_peak"] = out["achieved_tflops"] / peaks[dt]
     return out
 
 
@@ -306,7 +307,8 @@ def run(args) -> dict:
                 body["skipped"].append(msg)
                 print(f"failed {msg}", flush=True)
                 save()
-        body["comparison"] = gpu_comparison(body["results"], (body["provenance"].get("gpu") or {}).get("name"))
+        gpu = body["provenance"].get("gpu") or {}
+        body["comparison"] = gpu_comparison(body["results"], gpu.get("name"), gpu.get("sm_count"))
         _print_gpu_summary(body)
     elif args.backend == "trt":
         from demos.trt import runtime
@@ -351,6 +353,7 @@ def _print_gpu_summary(body: dict) -> None:
     if "ratio_to_mlperf" in c:
         print(f"ratio to MLPerf TensorRT INT8 per {c['mlperf_gpu']} ({c['mlperf_tensorrt_int8_images_per_s']:,} img/s): "
               f"{c['ratio_to_mlperf']:.3f}")
+    if "ceiling_images_per_s" in c:
         ceil = c["ceiling_images_per_s"]
         print(f"compute ceiling at dense peak: FP16 {ceil['fp16']:,.0f} img/s, INT8 {ceil['int8']:,.0f} img/s; "
               f"best config reaches {100 * c['fraction_of_dense_peak']:.1f}% of its dtype's peak")

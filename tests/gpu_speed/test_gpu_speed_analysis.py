@@ -63,16 +63,26 @@ def _write(path, doc):
 def test_ladder_reads_gpu_pytorch_rows_only(tmp_path):
     prov = {"date": "2026-11-22T00:00:00+00:00", "versions": {"torch": "2.11.0"},
             "gpu": {"name": "NVIDIA H200", "driver": "1", "torch_cuda": "13.0"}}
-    _write(tmp_path / "bench.json", {"provenance": prov, "ladder": [
-        {"backend": "pytorch", "device": "cuda", "label": "fp16", "batch": 256, "images_per_second": 1000.0},
-        {"backend": "onnxruntime", "device": "cpu", "label": "fp32", "batch": 1, "images_per_second": 50.0},
-        {"backend": "pytorch", "device": "cuda", "label": "broken", "batch": 256, "images_per_second": -1},
+    # The shape `python -m demos.resnet50 bench` writes (demos.resnet50.bench.run).
+    _write(tmp_path / "bench_gpu.json", {"stage": "bench", "backend": "torch-cuda", "provenance": prov, "results": [
+        {"backend": "torch-cuda", "variant": "fp16_cl", "dtype": "fp16", "batch": 256, "images_per_s": 1000.0},
+        {"backend": "torch-cuda", "variant": "broken", "batch": 256, "images_per_s": -1},
     ]})
-    _write(tmp_path / "cpu_only.json", {"provenance": {**prov, "gpu": None}, "ladder": [
-        {"backend": "pytorch", "label": "fp32", "batch": 1, "images_per_second": 10.0}]})
+    _write(tmp_path / "bench_ort.json", {"stage": "bench", "backend": "ort", "provenance": {**prov, "gpu": None},
+                                         "results": [{"backend": "ort", "variant": "fp32", "batch": 8,
+                                                      "images_per_s": 50.0}]})
     rows = analysis.resnet50_ladder(tmp_path)
-    assert [(r["label"], r["batch"], r["images_per_second"]) for r in rows] == [("fp16", 256, 1000.0)]
+    assert [(r["label"], r["batch"], r["images_per_second"]) for r in rows] == [("fp16_cl", 256, 1000.0)]
     assert "NVIDIA H200" in rows[0]["provenance"] and "2026-11-22" in rows[0]["provenance"]
+
+
+def test_ladder_reads_the_committed_gpu_results():
+    rows = analysis.resnet50_ladder()
+    committed = json.loads((analysis.RESNET50_RESULTS / "bench_gpu_h200.json").read_text())
+    assert {r["label"] for r in rows if r["file"] == "bench_gpu_h200.json"} == {r["variant"] for r in committed["results"]}
+
+
+def test_ladder_of_a_missing_or_broken_folder(tmp_path):
     assert analysis.resnet50_ladder(tmp_path / "missing") == []
     (tmp_path / "zz_bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(UserError, match="not valid JSON"):

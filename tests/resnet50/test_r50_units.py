@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from demos import data
+from demos.gpu_speed import datasheet, mlperf
 from demos.resnet50 import bench, evaluate, qdq
 
 
@@ -67,12 +68,19 @@ def test_gpu_comparison_with_mlperf_and_ceiling():
     results = [{"backend": "torch-cuda", "variant": "fp16_cl", "dtype": "fp16", "batch": 256, "images_per_s": 16_000.0},
                {"backend": "torch-cuda", "variant": "fp16_cl_compile_cg_frozen", "dtype": "fp16", "batch": 256,
                 "images_per_s": 31_000.0}]
-    c = bench.gpu_comparison(results, "NVIDIA H200")
+    c = bench.gpu_comparison(results, "NVIDIA H200", 132)
     assert c["best_config"] == "fp16_cl_compile_cg_frozen"
-    assert c["ratio_to_mlperf"] == pytest.approx(31_000 / 95_000)
+    # The MLPerf and datasheet figures are the ones the speed page uses (one source of truth).
+    h200 = mlperf.for_gpu("H200 SXM")
+    assert c["ratio_to_mlperf"] == pytest.approx(31_000 / h200.per_gpu)
+    assert c["mlperf_round"] == h200.round
     assert c["achieved_tflops"] == pytest.approx(31_000 * 8.2 / 1e3)
-    assert c["ceiling_images_per_s"]["fp16"] == pytest.approx(989e3 / 8.2)
-    assert bench.gpu_comparison(results, "NVIDIA H100 80GB HBM3")["mlperf_tensorrt_int8_images_per_s"] == 88_700
+    assert c["ceiling_images_per_s"]["fp16"] == pytest.approx(datasheet.DATASHEETS["H200 SXM"].dense_peak("fp16") * 1e3 / 8.2)
+    assert c["ceiling_images_per_s"]["fp16"] == pytest.approx(1979.0 / 2 * 1e3 / 8.2)
+    h100 = bench.gpu_comparison(results, "NVIDIA H100 80GB HBM3", 132)
+    assert h100["mlperf_tensorrt_int8_images_per_s"] == round(mlperf.for_gpu("H100 SXM").per_gpu)
+    # A PCIe board is not compared with SXM figures.
+    assert "ratio_to_mlperf" not in bench.gpu_comparison(results, "NVIDIA H100 PCIe", 114)
 
 
 def test_metrics():
