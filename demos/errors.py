@@ -15,3 +15,19 @@ class MissingRuntime(UserError):
     """A stage needs TensorRT, a GPU or another runtime that this machine does not have."""
 
     exit_code = 3
+
+
+def run_cli(action, *args, interrupted: str = "interrupted (no partial files were kept)") -> int:
+    """Run ``action(*args)`` for a command line tool: a :class:`UserError` becomes ``error: <message>`` on
+    stderr and its exit code, Ctrl-C becomes exit code 130; anything else is a bug and keeps its traceback."""
+    import sys
+
+    try:
+        action(*args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"error: {interrupted}", file=sys.stderr)
+        return 130
+    return 0

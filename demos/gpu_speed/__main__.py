@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from demos.errors import UserError
+from demos.errors import UserError, run_cli
 
 GPU_SIZES = (4096, 8192, 16384)
 GPU_COPY_MIB = 2048
@@ -165,15 +165,7 @@ def run(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        run(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted (no result file was written)", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli(run, args, interrupted="interrupted (no result file was written)")
 
 
 if __name__ == "__main__":

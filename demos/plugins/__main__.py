@@ -12,7 +12,7 @@ import json
 import sys
 
 from demos import files
-from demos.errors import UserError
+from demos.errors import run_cli
 from demos.plugins import PLUGIN_NAMESPACE, QUICK_NAMESPACE
 
 PRESETS = ("imagenet", "efficientnet")
@@ -79,12 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-onnx-checks", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_build)
     args = parser.parse_args(argv)
-    try:
-        args.func(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+    return run_cli(args.func, args)
 
 
 if __name__ == "__main__":

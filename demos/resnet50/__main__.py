@@ -11,7 +11,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from demos.errors import UserError
+from demos.errors import run_cli
 
 # stage -> (module, one-line help). Modules are imported only when their stage runs, so that `bench` on a
 # GPU machine with nothing but PyTorch does not need ONNX, ModelOpt or TensorRT.
@@ -59,15 +59,7 @@ def _module(name: str):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser(_stage_of(argv)).parse_args(argv)
-    try:
-        _module(STAGES[args.stage][0]).run(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted (no partial files were kept)", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli(_module(STAGES[args.stage][0]).run, args)
 
 
 if __name__ == "__main__":
