@@ -76,6 +76,14 @@ def _migration(args) -> int:
     if args.markdown:
         sys.stdout.write(migration.render_markdown(rows))
         return 0
+    if args.write:
+        try:
+            changed = migration.write_page(args.write, rows)
+        except (OSError, migration.MigrationDataError) as exc:
+            print(f"error: {args.write}: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.write}: {'table updated; now run update-po and translate the changed cells' if changed else 'up to date'}")
+        return 0
     problems = migration.verify(rows, load_surfaces())
     for problem in problems:
         print(problem)
@@ -98,6 +106,8 @@ def main(argv=None) -> int:
     p.set_defaults(func=_lookup)
     p = sub.add_parser("migration", help="verify the migration table (default) or print it as MyST Markdown")
     p.add_argument("--markdown", action="store_true", help="print the table as MyST Markdown")
+    p.add_argument("--write", metavar="PAGE", type=Path,
+                   help="regenerate the table between the BEGIN/END comment lines of PAGE (docs/migration.md)")
     p.set_defaults(func=_migration)
     args = parser.parse_args(argv)
     try:

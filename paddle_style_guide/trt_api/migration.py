@@ -3,15 +3,20 @@
 The data lives in ``migration.toml`` next to this file.  :func:`verify` checks every
 TensorRT name in it against the introspected binding wheels (present, absent,
 deprecated-in-version) and that each row cites at least one official source;
-:func:`render_markdown` turns it into a MyST table for a docs page.
+:func:`render_markdown` turns it into a MyST table, which :func:`write_page` puts
+between the BEGIN and END comment lines of ``docs/migration.md``.  The table is committed
+(so its cells are ordinary messages of the page's translation catalog);
+tests/trt_api/test_migration.py fails when the page is not up to date with this file.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import re
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from .surface import Surface
@@ -177,8 +182,9 @@ def _cell(text: str) -> str:
 def render_markdown(rows: list[Row] | None = None, provenance: bool = True) -> str:
     """The table as MyST Markdown (English), with numbered source links per row.
 
-    With ``provenance``, a last sentence names the pinned binding versions that
-    tests/trt_api/test_migration.py verifies the table against (no download needed here).
+    With ``provenance``, a last sentence names the pinned binding wheels that
+    tests/trt_api/test_migration.py verifies the table against (no download needed here)
+    and the ModelOpt release whose names it imports.
     """
     from .bindings import TARGETS
 
@@ -191,6 +197,51 @@ def render_markdown(rows: list[Row] | None = None, provenance: bool = True) -> s
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     out = "\n".join(lines) + "\n"
     if provenance:
-        labels = ", ".join(t.label for t in TARGETS)
-        out += f"\nEvery TensorRT name in this table is checked against the Python bindings of {labels}.\n"
+        wheels = " and ".join(f"{t.label} (`{t.requirement}`)" for t in TARGETS if t.module == "tensorrt")
+        out += f"\nEvery TensorRT name in this table is checked against the Python binding wheels of {wheels}"
+        try:
+            out += f", every ModelOpt name by importing it from `nvidia-modelopt=={metadata.version('nvidia-modelopt')}`"
+        except metadata.PackageNotFoundError:
+            pass
+        out += ".\n"
     return out
+
+
+# --- the generated region of a docs page ----------------------------------------------------------
+
+BEGIN = "% BEGIN migration table: generated from paddle_style_guide/trt_api/migration.toml, do not edit"
+END = "% END migration table"
+WRITE_COMMAND = "python -m paddle_style_guide.trt_api migration --write PAGE"
+
+
+def page_region(text: str) -> tuple[int, int]:
+    """Character offsets of the generated text between the BEGIN and END lines of a page."""
+    begin = text.find(BEGIN + "\n")
+    end = text.find("\n" + END + "\n")
+    if begin < 0 or end < begin or text.count(BEGIN) != 1 or text.count(END) != 1:
+        raise MigrationDataError(f"the page needs exactly one `{BEGIN}` line and one `{END}` line after it")
+    return begin + len(BEGIN) + 1, end + 1
+
+
+def page_table(text: str) -> str:
+    """The generated table as the page has it (without the blank lines around it)."""
+    start, stop = page_region(text)
+    return text[start:stop].strip("\n") + "\n"
+
+
+def with_table(text: str, table: str) -> str:
+    """``text`` with its generated region replaced by ``table`` (blank lines around it)."""
+    start, stop = page_region(text)
+    return text[:start] + "\n" + table.strip("\n") + "\n\n" + text[stop:]
+
+
+def write_page(path: Path, rows: list[Row] | None = None) -> bool:
+    """Regenerate the table in ``path`` (atomic); True if the file changed."""
+    text = Path(path).read_text(encoding="utf-8")
+    new = with_table(text, render_markdown(rows))
+    if new == text:
+        return False
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, path)
+    return True

@@ -1,10 +1,15 @@
 """The migration table's TensorRT names are checked against the introspected wheels."""
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 
 from paddle_style_guide.trt_api import migration
+from paddle_style_guide.trt_api.bindings import REPO_ROOT
+
+PAGE = REPO_ROOT / "docs" / "migration.md"
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +70,40 @@ def test_markdown_rendering(rows, surfaces):
     assert len(table) == len(rows) + 1
     assert all(line.count(" | ") == 5 for line in table)  # no stray pipes inside cells
     assert "| 10.1 | 11.0 |" in text and "[1](https://docs.nvidia.com/" in text
-    labels = ", ".join(s.label for s in surfaces.values())  # the versions test_every_claim... verifies
-    assert lines[-1] == f"Every TensorRT name in this table is checked against the Python bindings of {labels}."
+    # The provenance names exactly the TensorRT versions that test_every_claim... verifies against.
+    labels = [s.label for s in surfaces.values() if s.module == "tensorrt"]
+    assert lines[-1].startswith("Every TensorRT name in this table is checked against the Python binding wheels of ")
+    assert all(label in lines[-1] for label in labels) and "TensorRT-RTX" not in lines[-1]
     assert "Every TensorRT name" not in migration.render_markdown(rows, provenance=False)
+
+
+def test_the_page_shows_the_current_table(rows):
+    # docs/migration.md commits the generated table (its cells are messages of the page's catalog);
+    # after editing migration.toml run: python -m paddle_style_guide.trt_api migration --write docs/migration.md
+    assert migration.page_table(PAGE.read_text(encoding="utf-8")) == migration.render_markdown(rows), (
+        "docs/migration.md is out of date with migration.toml: run "
+        "`python -m paddle_style_guide.trt_api migration --write docs/migration.md`, then update-po"
+    )
+
+
+def test_write_page_replaces_only_the_region(rows, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(f"# Title\n\nBefore.\n\n{migration.BEGIN}\n\n| stale |\n\n{migration.END}\n\nAfter.\n")
+    assert migration.write_page(page, rows)
+    text = page.read_text()
+    assert text.startswith("# Title\n\nBefore.\n\n") and text.endswith(f"\n\n{migration.END}\n\nAfter.\n")
+    assert "| stale |" not in text and migration.page_table(text) == migration.render_markdown(rows)
+    assert not migration.write_page(page, rows)  # idempotent
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_write_refuses_a_page_without_markers(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n")
+    proc = subprocess.run([sys.executable, "-m", "paddle_style_guide.trt_api", "migration", "--write", str(page)],
+                          capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "% BEGIN migration table" in proc.stderr
+    assert page.read_text() == "# Title\n"
 
 
 @pytest.mark.slow
