@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demos.errors import UserError
+from demos.trt import inspector
 
 FLAVORS = ("trt11", "trt10", "rtx")
 
@@ -133,7 +134,7 @@ def build(trt, onnx_path: str | Path, opts: BuildOptions) -> tuple[bytes, dict]:
             "strongly_typed": opts.strongly_typed, "trt10_fp16": opts.trt10_fp16, "trt10_int8": opts.trt10_int8,
             "profile": {"min": opts.min_batch, "opt": opts.opt_batch, "max": opts.max_batch},
             "layers": network.num_layers, "parse_seconds": round(parse_s, 3), "build_seconds": round(build_s, 3),
-            "plan_bytes": plan.nbytes}
+            "plan_bytes": plan.nbytes, "network": inspector.network_precisions(network)}
     if cache is not None:
         from demos import files
 

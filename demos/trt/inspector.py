@@ -2,7 +2,8 @@
 
 Needs an engine built with ``ProfilingVerbosity.DETAILED`` (the build stage sets it) and a runtime that can
 load the engine, i.e. TensorRT and a supported GPU; TensorRT-RTX plans built on a CPU-only machine cannot be
-inspected there.
+inspected there. :func:`network_precisions` reads the types of the parsed network instead, which needs no GPU:
+in a strongly typed network they are the types the engine must keep.
 """
 
 from __future__ import annotations
@@ -35,3 +36,25 @@ def _dtype(fmt: str) -> str:
         if key.lower() in fmt.lower():
             return {"Half": "FP16", "Float": "FP32", "BFloat16": "BF16"}.get(key, key.upper())
     return fmt
+
+
+_NETWORK_DTYPES = {"FLOAT": "FP32", "HALF": "FP16", "BF16": "BF16", "INT8": "INT8", "FP8": "FP8", "INT32": "INT32",
+                   "INT64": "INT64", "BOOL": "BOOL"}
+
+
+def network_precisions(network) -> dict:
+    """Output data type of every layer of a parsed (strongly typed) network: counts, and the layers that
+    compute in FP32 (casts, shape and constant layers left out)."""
+    counts = collections.Counter()
+    fp32_layers = []
+    for i in range(network.num_layers):
+        layer = network.get_layer(i)
+        kind = str(layer.type).split(".")[-1]
+        if layer.num_outputs == 0 or kind in ("CAST", "CONSTANT", "SHAPE", "IDENTITY"):
+            continue
+        name = str(layer.get_output(0).dtype).split(".")[-1]  # DataType.HALF -> HALF
+        dtype = _NETWORK_DTYPES.get(name, name)
+        counts[dtype] += 1
+        if dtype == "FP32":
+            fp32_layers.append(f"{layer.name} ({kind})")
+    return {"precision_counts": dict(counts), "fp32_layers": fp32_layers}
