@@ -13,6 +13,11 @@ Convention (see ``paddle_style_guide/guide/code-blocks.md``):
 
 Tags are only read from the leading comment lines of a block, so they render
 as ordinary comments.
+
+Code that would escape both the test run and the API check is reported as an
+error: an indented code block, a fence without a language, a Python console
+block (``pycon``, ``ipython``), and a shell block that runs the demo CLI
+(``python -m demos...``) without ``# test: run``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ REQUIRES = {
     "context": "continues the previous block on the page (names defined there)",
 }
 TAG = re.compile(r"^#\s*(requires|trt-api|test)\s*:\s*(.*?)\s*$")
+# Interactive-session Python: neither runnable nor parseable as a module.
+SESSION_LANGS = {"pycon", "ipython", "ipython3", "python-console"}
+DEMO_CLI = re.compile(r"^(?:\$\s+)?python3?\s+-m\s+demos(?:\.|\s|$)", re.M)
 
 
 class TagError(ValueError):
@@ -112,6 +120,10 @@ _MD = MarkdownIt("commonmark").use(colon_fence_plugin)
 
 def _walk(text: str, offset: int, path: Path, out: list[Block], errors: list[tuple[Path, int, str]]) -> None:
     for tok in _MD.parse(text):
+        if tok.type == "code_block" and tok.map is not None:
+            errors.append((path, offset + tok.map[0] + 1,
+                           "indented code block: use a fenced block with a language (python, console, text, markdown)"))
+            continue
         if tok.type not in ("fence", "colon_fence") or tok.map is None:
             continue
         info = tok.info.strip()
@@ -130,6 +142,14 @@ def _walk(text: str, offset: int, path: Path, out: list[Block], errors: list[tup
             content = "".join(content.splitlines(keepends=True)[skip:])
         if tok.type == "colon_fence" and not m:
             continue
+        if not lang:
+            errors.append((path, first, "code block without a language: name it after the fence "
+                                        "(python, console, text or markdown)"))
+            continue
+        if lang in SESSION_LANGS:
+            errors.append((path, first, f"`{lang}` blocks are neither run nor checked: write the code in a "
+                                        "`python` block and its output in a `text` block"))
+            continue
         kind = "python" if lang in PYTHON_LANGS else "shell" if lang in SHELL_LANGS else None
         if kind is None:
             continue
@@ -138,7 +158,11 @@ def _walk(text: str, offset: int, path: Path, out: list[Block], errors: list[tup
         except TagError as exc:
             errors.append((path, first + 1, str(exc)))
             tags = {}
-        out.append(Block(path, first + 1, kind, content, tags))
+        block = Block(path, first + 1, kind, content, tags)
+        if kind == "shell" and not block.runnable and DEMO_CLI.search(content):
+            errors.append((path, first + 1, "this block runs the demo command line tool: start it with "
+                                            "`# test: run` and give it inputs small enough for the tests"))
+        out.append(block)
 
 
 def extract(path: Path, text: str | None = None) -> tuple[list[Block], list[tuple[Path, int, str]]]:

@@ -88,3 +88,43 @@ def test_python_argv(command, ok):
     else:
         with pytest.raises(blocks.TagError):
             blocks.python_argv(command, "/py")
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("Text.\n\n    x = 1\n", 3, "indented code block"),
+        ("```\nx = 1\n```\n", 1, "without a language"),
+        ("```{code-block}\nx = 1\n```\n", 1, "without a language"),
+        ("```pycon\n>>> x = 1\n```\n", 1, "`pycon` blocks are neither run nor checked"),
+        ("```console\n$ python -m demos.resnet50 export --limit 8\n```\n", 2, "runs the demo command line tool"),
+        ("```bash\npython -m demos --help\n```\n", 2, "runs the demo command line tool"),
+    ],
+)  # fmt: skip
+def test_code_that_would_escape_the_tests_is_an_error(tmp_path, text, line, message):
+    page = tmp_path / "p.md"
+    page.write_text("# Title\n\n" + text)
+    _, errors = blocks.extract(page)
+    assert [(n, m) for _, n, m in errors if message in m] == [(line + 2, errors[0][2])], errors
+
+
+def test_what_is_not_an_error(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text(
+        "# Title\n\n"
+        "- a list item\n\n    continued paragraph, not code\n\n"  # indented content of a list item
+        "```text\n    indented output\n```\n\n"
+        "```console\n$ python -m paddle_style_guide.trt_api check\n$ python -m demosaic\n```\n\n"  # not the demo CLI
+        "```console\n# test: run\n$ python -m demos.resnet50 --help\n```\n\n"
+        "```cpp\nint main() {}\n```\n"
+    )
+    assert blocks.extract(page)[1] == []
+
+
+def test_block_errors_fail_the_repository_check(tmp_path):
+    from paddle_style_guide.trt_api import check
+
+    page = tmp_path / "p.md"
+    page.write_text("# Title\n\n```console\n$ python -m demos.resnet50 eval\n```\n")
+    units, problems = check.units_of(page, tmp_path)
+    assert [(p.line, p.name) for p in problems] == [(4, "tag")] and units == []
