@@ -3,9 +3,11 @@ Calibration: choosing amax on real activations
 ==============================================
 
 Weights are known before deployment; activations are not.
-*Calibration* runs a few hundred representative inputs (here a few dozen) through the model, records what
+*Calibration* runs a few hundred representative inputs (here 16 images) through the model, records what
 every quantized tensor looks like, and turns those statistics into one amax per tensor.
-TensorRT and ModelOpt offer four ways to do the last step:
+ModelOpt offers four ways to do the last step; TensorRT 10's built-in calibrators include the first and
+the third (``IInt8MinMaxCalibrator``, ``IInt8EntropyCalibrator2``), which TensorRT 11 removed in favour of
+explicit Q/DQ nodes whose scales come from a tool such as ModelOpt:
 
 * **max**: the largest magnitude seen; nothing is clipped.
 * **percentile**: the magnitude below which, say, 99.99 % of the values lie.
@@ -23,11 +25,13 @@ and measures the quantization error they cause on *other* images.
 # Collecting histograms
 # ---------------------
 
+import datetime
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from demos import samples
+from demos import provenance, samples
 from demos.quant import Histogram, calibrate, entropy_amax, entropy_curve, fake_quantize, mse_curve
 from demos.quant.collect import collect_activations
 
@@ -35,9 +39,12 @@ METHODS = ("max", "percentile", "entropy", "mse")
 COLORS = dict(zip(METHODS, ("#9467bd", "#8c564b", "#e377c2", "#17becf")))
 
 model = samples.efficientnet_lite0()
-calib = samples.sample_images(32, model.preprocess, role="calibration")
+calib = samples.sample_images(16, model.preprocess, role="calibration")
 print("model:", model.source)
 print("calibration images:", calib.source)
+versions = provenance.versions()
+print(f"computed on {provenance.cpu_model()}, torch {versions['torch']}, numpy {versions['numpy']}, "
+      f"{datetime.date.today().isoformat()}")
 
 batches = [torch.from_numpy(calib.array[i:i + 8]) for i in range(0, len(calib.array), 8)]
 stats = collect_activations(model.module, batches, module_types=(torch.nn.Conv2d, torch.nn.Linear))

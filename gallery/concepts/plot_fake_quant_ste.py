@@ -7,10 +7,11 @@ the rounding. The quantizers are *fake*: they quantize and immediately dequantiz
 floating point and the usual training machinery works, but every value is snapped to the INT8 grid.
 
 Rounding has a derivative of zero almost everywhere, so plain backpropagation through a fake quantizer
-would stop all learning. The *straight-through estimator* (STE) replaces that derivative by 1 inside the
-range [-amax, amax] (and by 0 outside, where the value was clipped). This page builds that quantizer in
-a few lines of PyTorch, checks it against ``demos.quant`` and against PyTorch's own fake quantization,
-and shows on a tiny model what the STE does to the gradients.
+would stop all learning. The *straight-through estimator* (STE) replaces that derivative by 1, as if the
+quantizer were the identity; a common variant passes the gradient only inside the range [-amax, amax] and
+blocks it where the value was clipped. This page builds the clipped variant in a few lines of PyTorch,
+checks it against ``demos.quant`` and against PyTorch's own fake quantization, and shows on a tiny model
+what the STE does to the gradients.
 
 Data: synthetic (a fixed random seed); no pretrained model is involved on this page.
 """
@@ -77,10 +78,14 @@ print(f"gradients equal: {same_grad}" + ("" if same_grad else
 
 # %%
 # The two gradients differ only at the edge: PyTorch passes the gradient for every input whose rounded
-# code lies inside [-127, 127], which reaches half a step beyond amax (|x| < 127.5 s); the quantizer above
-# (like ModelOpt's) stops exactly at amax.
-# Both are straight-through estimators; the difference is which side of the last half step counts as
-# clipped.
+# code lies inside [-127, 127], which reaches half a step beyond amax (:math:`|x| < 127.5\,s`); the
+# quantizer above stops exactly at amax, as ModelOpt's quantizers do when configured with
+# ``pass_through_bwd=False``.
+# Both are clipped straight-through estimators; the difference is which side of the last half step counts
+# as clipped.
+# ModelOpt's default (``pass_through_bwd=True`` in nvidia-modelopt 0.47) is the plain STE: the gradient
+# passes everywhere, clipped values included, and the input does not have to be kept for the backward
+# pass, which saves memory.
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
 ax1.plot(x.detach(), x.detach(), color="gray", linewidth=0.8, label="identity")
@@ -93,7 +98,8 @@ inset = ax1.inset_axes([0.58, 0.08, 0.38, 0.38])
 zoom = (x.detach() > 0.4) & (x.detach() < 0.45)
 inset.plot(x.detach()[zoom], y.detach()[zoom])
 inset.tick_params(labelsize=6)
-ax2.plot(x.detach(), x.grad, label="straight-through (this page, ModelOpt)")
+ax2.plot(x.detach(), np.ones(len(x)), color="gray", linewidth=3, alpha=0.5, label="plain STE (ModelOpt's default)")
+ax2.plot(x.detach(), x.grad, label="clipped STE (this page)")
 ax2.plot(x.detach(), np.zeros(len(x)), linestyle="--", label="true derivative of rounding")
 ax2.set_xlabel("x")
 ax2.set_ylabel("d output / d x")
@@ -185,6 +191,8 @@ print(f"{'teacher rounded to the 4-bit grid':<40} loss {rounded:.4f}")
 # the STE follows the gradient as if there were no rounding, an approximation that gets close to the
 # best grid point without a guarantee of reaching it.
 #
-# This is why QAT recipes start from a trained model, train for a small fraction of the original schedule
-# with a small, decaying learning rate, and keep BatchNorm statistics fixed; the QAT page applies them
-# with ModelOpt, whose quantizers use the same estimator.
+# QAT recipes follow from this: a small, decaying learning rate, so that the weights settle on grid
+# points; a start from a trained model, so that they start near good ones; and a short schedule, a small
+# fraction of the original training. They also keep the BatchNorm statistics fixed. The QAT page applies
+# this recipe with ModelOpt, whose quantizers train through the rounding with a straight-through estimator
+# too.

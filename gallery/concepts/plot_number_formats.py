@@ -5,8 +5,8 @@ Number formats: what each precision can represent
 Inference runs in many precisions: FP32 and TF32 on the way in, FP16 and BF16 for most layers, FP8 and INT8
 where speed matters most, INT4 for weights of large models.
 This page reads the facts of each format from the number types themselves (NumPy and ``ml_dtypes``),
-draws where their values lie, and then shows on a real network's tensors what goes wrong at the edges:
-overflow, underflow, and an accumulator that is too narrow.
+draws where their values lie, compares the two 16-bit formats FP16 and BF16, and then shows on a real
+network's tensors what goes wrong at the edges: overflow, underflow, and an accumulator that is too narrow.
 
 The tensors come from EfficientNet-Lite0 with its ImageNet weights and from real photographs; each output
 below says which model and images it used.
@@ -24,15 +24,21 @@ below says which model and images it used.
 # Integer formats have no exponent: INT8 holds the 256 integers from -128 to 127, evenly spaced.
 # A *scale* turns them into real values, which is the subject of the next pages.
 #
-# TF32 is not a storage type but the format in which tensor cores read FP32 inputs: FP32's 8 exponent
-# bits with only 10 fraction bits, so it has FP32's range and FP16's precision.
-# Its facts are derived from FP32's; every other row is read from ``finfo``/``iinfo``.
+# TF32 is not a storage type but the format in which tensor cores read FP32 inputs when TF32 math is
+# allowed (in TensorRT by ``BuilderFlag.TF32``, which is on by default; in PyTorch by
+# ``torch.backends.cuda.matmul.allow_tf32``): FP32's 8 exponent bits with only 10 fraction bits, so it has
+# FP32's range and FP16's precision, and the products are still summed in FP32.
+# No library has a TF32 type, so its row is derived from FP32's exponent and 10 fraction bits; every other
+# row is read from ``finfo``/``iinfo``.
+
+import datetime
+import importlib.metadata
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from demos import samples
+from demos import provenance, samples
 from demos.quant import all_formats, format_info, representable_values
 
 print(f"{'format':<9} {'S/E/M bits':>10} {'max':>11} {'min normal':>11} {'min subnormal':>13} {'epsilon':>9}")
@@ -45,7 +51,9 @@ for f in all_formats():
 
 # %%
 # Two details in this table are often stated wrongly.
-# BF16 is E8M7, not "E8M7 FP16": it keeps FP32's exponent, hence FP32's range, and 7 fraction bits.
+# BF16 is not a variant of FP16: FP16 is E5M10 (5 exponent bits, 10 fraction bits), BF16 is E8M7. BF16
+# keeps FP32's exponent, hence FP32's range, and only 7 fraction bits: its 16 bits are laid out like the
+# upper half of an FP32 number.
 # FP8 E4M3 reaches 448, not 240: the variant used by TensorRT and ONNX (``float8_e4m3fn``) has no
 # infinities and uses the top exponent for ordinary numbers, keeping a single NaN pattern per sign.
 # E5M2 keeps IEEE-style infinities and trades one fraction bit for a range up to 57344.
@@ -102,6 +110,19 @@ ax.grid(True, which="major", alpha=0.3)
 ax.legend(fontsize=8, ncol=2, loc="center left")
 fig.tight_layout()
 
+for name in ("fp16", "bf16", "fp8_e4m3", "fp8_e5m2"):
+    v = representable_values(name)
+    print(f"{name:<9}: {np.count_nonzero(v > 0)} positive finite values, "
+          f"{np.count_nonzero((v >= 1) & (v < 2))} of them in [1, 2)")
+
+# %%
+# FP16 and BF16 are both 16 bits wide and spend them differently: FP16 reaches only to 65504 but has 1024
+# values between 1 and 2, BF16 reaches as far as FP32 but has only 128 there.
+# BF16 is popular for training, where gradients and activations span a wide range and an overflow would
+# stop the run; FP16 is the usual 16-bit choice for inference, where the activations of a trained
+# network mostly fit its range and its extra 3 bits of precision keep results closer to FP32.
+# The real tensors below show both sides.
+
 # %%
 # FP8 and INT8 both have 256 codes, but they place them differently.
 # Scaled to the same largest value, INT8 spaces its levels evenly, while E4M3 crowds them near zero and
@@ -144,6 +165,24 @@ weights = np.concatenate([p.detach().numpy().ravel() for n, p in model.module.na
                           if n.endswith("weight") and p.ndim > 1])
 print(f"activation tensor: input of blocks.0.0.conv_pw, shape {act.shape}, max |x| {np.abs(act).max():.3f}")
 print(f"weights: {weights.size} conv/linear weights, max |w| {np.abs(weights).max():.3f}")
+versions = provenance.versions()
+print(f"computed on {provenance.cpu_model()}, torch {versions['torch']}, numpy {versions['numpy']}, "
+      f"ml_dtypes {importlib.metadata.version('ml_dtypes')}, {datetime.date.today().isoformat()}")
+
+# %%
+# Precision: FP16 against BF16
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# Converting both tensors to each format and back shows the price of BF16's range: its median relative
+# error is about :math:`2^3 = 8` times FP16's, since it has 3 fraction bits fewer.
+# FP16 has its own problem at the other end: its largest relative error on the weights is 100 %, a weight
+# so small that it became 0. That is underflow, the subject of the next section.
+
+for label, t in (("activations", act), ("weights", weights)):
+    nonzero = t[t != 0]
+    for name in ("fp16", "bf16"):
+        back = nonzero.astype(format_info(name).dtype).astype(np.float32)
+        rel = np.abs(back - nonzero) / np.abs(nonzero)
+        print(f"{label:<11} in {name}: median relative error {np.median(rel):.2e}, largest {rel.max():.2e}")
 
 # %%
 # Underflow: small weights
@@ -154,8 +193,8 @@ print(f"weights: {weights.size} conv/linear weights, max |w| {np.abs(weights).ma
 # FP8 E4M3 has far less range at the bottom: its smallest normal number is :math:`2^{-6}` and its smallest
 # subnormal :math:`2^{-9} \approx 0.002`, so unscaled, many real weights lose most of their precision or
 # vanish.
-# That is why FP8 (like INT8) is always used with a per-tensor or per-channel scale that maps the
-# tensor's largest magnitude to the format's largest value.
+# That is why FP8, like INT8, is used with a per-tensor or per-channel scale that maps the tensor's
+# chosen largest magnitude (its amax) to the format's largest value.
 
 aw = np.abs(weights)
 for name in ("fp16", "bf16", "fp8_e4m3"):
@@ -175,8 +214,11 @@ print(f"fp8_e4m3  with one scale (max |w| -> 448): {100 * zero:6.2f} % of the we
 # A normalization layer computes the mean of squares over a whole feature map; accumulated in FP16, the
 # running sum passes 65504 and becomes infinity, while FP32 (or FP16 inputs with an FP32 accumulator) has
 # no trouble.
-# This is one reason why FP16 engines keep reductions and normalizations in FP32 (ModelOpt's AutoCast does
-# so by default).
+# This is why FP16 engines compute normalizations in FP32: TensorRT 10's normalization layer does so by
+# default (its ``compute_precision``); with TensorRT 11's strongly typed networks the model's types decide,
+# and ModelOpt's AutoCast keeps a node in FP32 when its inputs or outputs on reference data exceed
+# ``data_max`` (512 by default) or, when asked with ``max_depth_of_reduction``, when it sums over too many
+# values.
 
 feature_map = act[0].ravel()
 with np.errstate(over="ignore"):  # the overflow is the point of this cell
@@ -194,9 +236,9 @@ if first_inf is not None:
 # Overflow is loud; lost precision is silent.
 # When a running sum is large, each new small term is rounded to the sum's spacing: in FP16, above 2048
 # the spacing is 2, so adding a value below 1 changes nothing.
-# The plot adds the same FP16 activations one by one with three accumulators.
-# Tensor cores multiply FP16, BF16, FP8 or INT8 inputs but accumulate in FP32 (or INT32), which is what
-# keeps a long dot product accurate.
+# The plot adds the same activations, rounded to FP16, one by one with three accumulators.
+# Tensor cores take FP16, BF16, FP8 or INT8 inputs and can accumulate their products in FP32 (INT32 for
+# INT8), which is what keeps a long dot product accurate.
 
 terms = np.abs(act[:4]).ravel()[:200_000]
 exact = np.cumsum(terms.astype(np.float64))
@@ -218,9 +260,14 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 for label, r in running.items():
     print(f"{label}: final sum {r[-1]:.6g}, relative error {abs(r[-1] - exact[-1]) / exact[-1]:.2e}")
+inputs_only = terms.astype(np.float16).astype(np.float64).sum()
+print(f"the FP16-rounded inputs summed exactly (float64): relative error {abs(inputs_only - exact[-1]) / exact[-1]:.2e}")
 
 # %%
 # The FP16 and BF16 sums stop growing long before the end: every later term is smaller than half the
 # spacing at the current sum and is rounded away.
-# The FP32 accumulator's small remaining error comes from rounding the inputs to FP16, not from the sum.
+# FP32 is not exact either: it rounds at every step too, only :math:`2^{13}` times more finely than FP16.
+# The last line separates the two sources of its small error: the FP16-rounded inputs summed exactly stay
+# much closer to the true sum, so most of what remains comes from the long sequential FP32 sum, which real
+# kernels shorten by summing in tiles.
 # Low-precision *inputs* are what make inference fast; a wide *accumulator* is what keeps it correct.

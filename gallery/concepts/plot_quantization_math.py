@@ -27,11 +27,13 @@ names them).
 # Six numbers, amax = 2: the step between two codes is :math:`s = 2/127 \approx 0.0157`.
 # Every value inside [-2, 2] comes back within half a step; 2.5 lies outside and is clipped to 2.
 
+import datetime
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from demos import samples
+from demos import provenance, samples
 from demos.quant import (
     calibrate,
     dequantize,
@@ -61,6 +63,9 @@ model = samples.efficientnet_lite0()
 images = samples.sample_images(16, model.preprocess)
 print("model:", model.source)
 print("images:", images.source)
+versions = provenance.versions()
+print(f"computed on {provenance.cpu_model()}, torch {versions['torch']}, numpy {versions['numpy']}, "
+      f"{datetime.date.today().isoformat()}")
 
 layer = dict(model.module.named_modules())["blocks.5.0.conv_pw"]
 captured = []
@@ -141,18 +146,19 @@ for method, a in picks.items():
     print(f"{method:>10}: amax {a:7.3f}, MSE {error_breakdown(act, a)['total']:.3e}")
 
 # %%
-# Rounding error grows with the square of the step, so with amax; clipping error falls steeply as amax
-# passes the last values.
+# Rounding error grows with the square of the step, hence with the square of amax; clipping error falls
+# steeply as amax passes the last values, and is zero beyond the largest one.
 # ``max`` never clips and pays with the coarsest step; the calibrators that look at the histogram accept a
 # little clipping for a finer step everywhere else.
 #
 # One scale per tensor or one per channel
 # ---------------------------------------
-# Weights are known in advance, and TensorRT gives each output channel of a convolution its own scale
-# (``axis=0``). That matters when channels differ in size.
-# To see the weights as TensorRT does, each convolution's BatchNorm is folded into it first
-# (:math:`w' = w \cdot \gamma / \sqrt{\sigma^2 + \epsilon}` per output channel); folding multiplies every
-# channel by a different factor.
+# Weights are known in advance, and TensorRT accepts one weight scale per output channel of a
+# convolution (``axis=0``), which is what ModelOpt's INT8 recipes produce. That matters when channels
+# differ in size.
+# An inference engine folds each BatchNorm into the convolution before it
+# (:math:`w' = w \cdot \gamma / \sqrt{\sigma^2 + \epsilon}` per output channel), so the weights are folded
+# here too before they are quantized; folding multiplies every channel by a different factor.
 
 
 def folded_conv_weights(module):
@@ -219,8 +225,8 @@ for name, depthwise, pt, pc, ratio in worst:
 # -----------------------
 # An *asymmetric* (affine) quantizer maps [min, max] onto the codes 0..255 with a zero point :math:`z`:
 # :math:`q = \mathrm{round}(x/s) + z`.
-# For a tensor that is never negative, such as a ReLU6 output, symmetric INT8 leaves the 128 negative
-# codes unused, so its step is twice as large.
+# For a tensor that is never negative, such as a ReLU6 output, symmetric INT8 leaves the negative codes
+# unused, so its step is twice as large as that of an unsigned 8-bit quantizer over the same range.
 
 relu6_out = []
 first_pw = model.module.blocks[0][0].conv_pw
@@ -231,18 +237,21 @@ handle.remove()
 
 
 def asymmetric_uint8(x):
-    """Affine UINT8 quantize/dequantize of x over [min(x, 0), max(x, 0)] (the ONNX/ORT CPU convention)."""
+    """Affine UINT8 quantization of x over [min(x, 0), max(x, 0)] (the ONNX Runtime CPU convention).
+
+    Returns the dequantized values, the codes 0..255, the scale and the zero point.
+    """
     lo, hi = min(float(x.min()), 0.0), max(float(x.max()), 0.0)
     s = (hi - lo) / 255
     z = int(np.rint(-lo / s))
     q = np.clip(np.rint(x / s) + z, 0, 255)
-    return (q - z) * s, s, z
+    return (q - z) * s, q.astype(np.int64), s, z
 
 
 for label, t in (("ReLU6 output (input of blocks.0.0.conv_pw)", relu6_out[0].numpy()),
                  ("signed tensor (input of blocks.5.0.conv_pw)", act)):
     sym = fake_quantize(t, float(np.abs(t).max()))
-    asym, s_a, z = asymmetric_uint8(t)
+    asym, _, s_a, z = asymmetric_uint8(t)
     print(f"{label}: min {t.min():.3f}, max {t.max():.3f}")
     print(f"   symmetric INT8  SQNR {sqnr_db(t, sym):5.1f} dB  (step {np.abs(t).max() / 127:.5f})")
     print(f"   asymmetric UINT8 SQNR {sqnr_db(t, asym):5.1f} dB  (step {s_a:.5f}, zero point {z})")
@@ -250,7 +259,7 @@ for label, t in (("ReLU6 output (input of blocks.0.0.conv_pw)", relu6_out[0].num
 # %%
 # For the ReLU6 output the asymmetric quantizer gains about 6 dB, one bit; for the signed tensor it gains
 # only what the difference between its negative and positive extremes allows.
-# TensorRT still uses symmetric quantization only, and its Q/DQ nodes must have zero point 0.
+# TensorRT nevertheless quantizes symmetrically only: the zero points of its INT8 Q/DQ nodes must be 0.
 # The reason is the integer arithmetic. With zero points :math:`z_a` (activations) and :math:`z_w`
 # (weights), a dot product of length :math:`K` becomes
 #
@@ -261,19 +270,18 @@ for label, t in (("ReLU6 output (input of blocks.0.0.conv_pw)", relu6_out[0].num
 #
 # With symmetric quantization only the first term remains: an INT8 tensor-core product followed by one
 # multiplication by :math:`s_a s_w`.
-# A zero point on the activations adds :math:`z_a \sum_k q_{w,k}`, which is constant per output channel and
+# A zero point on the activations adds the term :math:`-z_a \sum_k q_{w,k}`, which is constant per output channel and
 # can be folded into the bias; that is the form CPU libraries such as ONNX Runtime use (unsigned activations,
 # signed weights).
-# A zero point on the weights adds :math:`\sum_k q_{a,k}`, a sum over the activations that must be computed
-# at run time for every output.
+# A zero point on the weights adds :math:`-z_w \sum_k q_{a,k}`, a sum over the activations that must be computed
+# at run time for every output position.
 # Zero points also make padding and fusions such as residual additions harder, because 0.0 is no longer
 # the code 0.
 # The identity is checked below on the real 1x1 convolution ``blocks.5.0.conv_pw``, with integer arithmetic.
 
 w_pw = layer.weight.detach().numpy()[:, :, 0, 0]  # [out, in]
 a_rows = act.transpose(0, 2, 3, 1).reshape(-1, act.shape[1])[:512]  # 512 pixels x in-channels
-a_deq, s_a, z_a = asymmetric_uint8(a_rows)
-qa = (np.rint(a_deq / s_a) + z_a).astype(np.int64)  # UINT8 codes
+_, qa, s_a, z_a = asymmetric_uint8(a_rows)  # UINT8 codes and their zero point
 s_w = scale_from_amax(per_channel_max(w_pw, axis=0), "int8")
 qw = quantize(w_pw, s_w, axis=0).astype(np.int64)  # symmetric INT8 codes, one scale per output channel
 direct = (qa - z_a) @ qw.T

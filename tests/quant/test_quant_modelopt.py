@@ -241,3 +241,28 @@ def test_mtq_flow_and_collect_activations_agree():
     for layer, collector in ours.items():
         h = collector.histogram()
         assert abs(percentile_amax(h, 99.9) - mo_amax[layer]) <= h.width + mo_width[layer]
+
+
+@pytest.mark.parametrize("pass_through", [None, True, False])
+def test_quantizer_gradient_is_a_straight_through_estimator(pass_through):
+    """What the fake-quantization gallery page says about ModelOpt's backward pass.
+
+    Default (``pass_through_bwd`` not set, True in 0.47): the plain STE, gradient 1 everywhere, clipped
+    values included. ``pass_through_bwd=False``: gradient 1 where ``|x| <= amax``, 0 beyond; the forward
+    is the same INT8 grid (narrow range) as ``demos.quant.fake_quantize`` either way.
+    """
+    from modelopt.torch.quantization.config import QuantizerAttributeConfig
+
+    attrs = {"num_bits": 8, "axis": None, "narrow_range": True}
+    if pass_through is not None:
+        attrs["pass_through_bwd"] = pass_through
+    quantizer = TensorQuantizer(QuantizerAttributeConfig(**attrs), amax=1.0)
+    x = torch.linspace(-1.5, 1.5, 3001, requires_grad=True)
+    y = quantizer(x)
+    y.sum().backward()
+    ours = fake_quantize(x.detach().numpy(), 1.0)
+    # The same codes; ModelOpt dequantizes as q / (127 / amax), we as q * (amax / 127): 1 ulp apart at most.
+    np.testing.assert_array_equal(np.rint(y.detach().numpy() * 127), np.rint(ours * 127))
+    np.testing.assert_allclose(y.detach().numpy(), ours, rtol=2**-23, atol=0)
+    expected = torch.ones_like(x) if pass_through in (None, True) else (x.detach().abs() <= 1.0).float()
+    assert torch.equal(x.grad, expected)
