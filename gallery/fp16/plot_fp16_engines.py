@@ -427,7 +427,7 @@ fig.tight_layout()
 
 # %%
 # FP16 is much faster than FP32 here, and faster still with the channels-last layout that tensor
-# cores prefer it goes further. TF32 (FP32 storage, tensor-core math) sits in between. The
+# cores prefer. TF32 (FP32 storage, tensor-core math) sits in between. The
 # *Why low precision is fast* page of this tutorial explains where these factors come from.
 #
 # The steps this run skipped, in one list:
