@@ -42,6 +42,16 @@ TAG = re.compile(r"^#\s*(requires|trt-api|test)\s*:\s*(.*?)\s*$")
 # Interactive-session Python: neither runnable nor parseable as a module.
 SESSION_LANGS = {"pycon", "ipython", "ipython3", "python-console"}
 DEMO_CLI = re.compile(r"^(?:\$\s+)?python3?\s+-m\s+demos(?:\.|\s|$)", re.M)
+# reST Python code inside text (``{eval-rst}`` in a page, the narrative of a gallery script).
+RST_PYTHON = re.compile(r"^[ \t]*(?:#[ \t]*)?\.\.[ \t]+(?:code-block|code|sourcecode)::[ \t]*"
+                        r"(?:python3?|py|pycon|ipython3?)[ \t]*$", re.M)
+RST_PYTHON_MESSAGE = ("Python code in reST text is neither run nor checked: use a fenced ```python block "
+                      "(a code cell in a gallery script)")
+
+
+def rst_python_lines(text: str) -> list[int]:
+    """1-based lines of reST ``.. code-block:: python`` directives in ``text``."""
+    return [text.count("\n", 0, m.start()) + 1 for m in RST_PYTHON.finditer(text)]
 
 
 class TagError(ValueError):
@@ -133,6 +143,9 @@ def _walk(text: str, offset: int, path: Path, out: list[Block], errors: list[tup
         m = re.match(r"^\{([\w-]+)\}\s*(.*)$", info)
         if m:
             directive, argument = m.groups()
+            if directive == "eval-rst":
+                errors += [(path, first + n, RST_PYTHON_MESSAGE) for n in rst_python_lines(content)]
+                continue
             if directive not in CODE_DIRECTIVES:
                 _walk(content, first, path, out, errors)  # admonitions etc. hold Markdown
                 continue

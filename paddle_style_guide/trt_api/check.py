@@ -145,7 +145,10 @@ def units_of(path: Path, root: Path = REPO_ROOT) -> tuple[list[Unit], list[Probl
         code = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(shown, 1, "read", f"cannot read: {exc}")]
-    return [Unit(shown, 1, code, file=path.resolve())], []
+    problems = []
+    if shown.startswith("gallery/"):  # the narrative of a gallery script is reST text on the site
+        problems = [Problem(shown, n, "tag", md_blocks.RST_PYTHON_MESSAGE) for n in md_blocks.rst_python_lines(code)]
+    return [Unit(shown, 1, code, file=path.resolve())], problems
 
 
 @dataclasses.dataclass

@@ -128,3 +128,21 @@ def test_block_errors_fail_the_repository_check(tmp_path):
     page.write_text("# Title\n\n```console\n$ python -m demos.resnet50 eval\n```\n")
     units, problems = check.units_of(page, tmp_path)
     assert [(p.line, p.name) for p in problems] == [(4, "tag")] and units == []
+
+
+def test_python_in_rst_text_is_an_error(tmp_path):
+    from paddle_style_guide.trt_api import check
+
+    page = tmp_path / "p.md"
+    page.write_text("# Title\n\n```{eval-rst}\nText.\n\n.. code-block:: python\n\n   x = 1\n```\n")
+    assert [(n, "neither run nor checked" in m) for _, n, m in blocks.extract(page)[1]] == [(6, True)]
+    script = tmp_path / "gallery" / "s" / "plot_x.py"
+    script.parent.mkdir(parents=True)
+    script.write_text('"""\nTitle\n=====\n"""\n\n# %%\n# Text.\n#\n# .. code-block:: python\n#\n#    x = 1\n\n'
+                      "# %%\n# .. code-block:: console\n#\n#    $ ls\nx = 2\n")
+    units, problems = check.units_of(script, tmp_path)
+    assert [(p.line, p.name) for p in problems] == [(9, "tag")] and len(units) == 1
+    elsewhere = tmp_path / "demos" / "m.py"  # module docstrings of demos/ are not site text
+    elsewhere.parent.mkdir()
+    elsewhere.write_text('"""Module.\n\n.. code-block:: python\n\n   x = 1\n"""\n')
+    assert check.units_of(elsewhere, tmp_path)[1] == []
