@@ -107,7 +107,7 @@ ax.set_xlabel("value")
 ax.set_ylabel("gap to the next value / value")
 ax.set_title("Relative spacing of representable positive numbers")
 ax.grid(True, which="major", alpha=0.3)
-ax.legend(fontsize=8, ncol=2, loc="center left")
+ax.legend(fontsize=8, ncol=2, loc="center right")
 fig.tight_layout()
 
 for name in ("fp16", "bf16", "fp8_e4m3", "fp8_e5m2"):
