@@ -12,6 +12,7 @@ every accuracy figure that there is none.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from demos import files, provenance
@@ -78,14 +79,41 @@ def build_report(results: list[dict]) -> dict:
         "dataset": dataset, "calibration": ptq.get("calibration"), "qat": {k: qat.get(k) for k in (
             "images", "epochs", "steps", "lr", "lr_schedule", "loss", "loss_first", "loss_last") if k in qat},
         "rows": sorted(rows.values(), key=lambda r: (list(PRECISION).index(r["variant"]) if r["variant"] in PRECISION
-                                                     else len(PRECISION), r["variant"])), "gpu_benchmarks": [{"results": g.get("results"), "comparison": g.get("comparison"),
-                                                         "provenance": g.get("provenance"), "file": g.get("_file")}
-                                                        for g in gpu],
+                                                     else len(PRECISION), r["variant"])),
+        "gpu_benchmarks": [gpu_benchmark(g) for g in gpu],
         "provenance": {"report": provenance.collect(gpu=False),
                        "measurements": sorted({json.dumps(_prov_summary(r.get("provenance")), sort_keys=True)
                                                for r in results if r.get("provenance")})},
         "sources": [r["_file"] for r in results],
     }
+
+
+def gpu_benchmark(record: dict) -> dict:
+    """The report's view of one ``bench --backend torch-cuda`` record, whatever configurations it holds.
+
+    Records written before ``bench`` compared itself with MLPerf get the comparison computed here, from the
+    same function.
+    """
+    comparison = record.get("comparison")
+    if not comparison and record.get("results"):
+        from demos.resnet50.bench import gpu_comparison
+
+        gpu = (record.get("provenance") or {}).get("gpu") or {}
+        comparison = gpu_comparison(record["results"], gpu.get("name"), gpu.get("sm_count"))
+    return {"results": record.get("results") or [], "skipped": record.get("skipped") or [],
+            "comparison": comparison or {}, "provenance": record.get("provenance"), "file": record.get("_file")}
+
+
+def config_label(r: dict) -> str:
+    """``fp16, channels_last, torch.compile(max-autotune)``: how a PyTorch configuration was run."""
+    parts = [r.get("dtype") or r.get("variant", "?")]
+    if r.get("channels_last"):
+        parts.append("channels_last")
+    if r.get("compile_mode"):
+        parts.append(f"torch.compile({r['compile_mode']})")
+    if r.get("freezing"):
+        parts.append("frozen")
+    return ", ".join(parts)
 
 
 def _mb(path) -> float | None:
@@ -110,7 +138,16 @@ def _pct(x) -> str:
 
 def markdown(rep: dict) -> str:
     lines = [f"# {rep['model']} low-precision report", ""]
-    lines.append(f"Model: **{rep['model']}**, weights: **{rep['weights']}**.")
+    lines += accuracy_lines(rep)
+    for g in rep.get("gpu_benchmarks", []):
+        lines += [""] + gpu_lines(g)
+    lines += ["", "## Provenance", ""] + provenance_lines(rep) + [""]
+    return "\n".join(lines)
+
+
+def accuracy_lines(rep: dict) -> list[str]:
+    """Model, data and the table of every variant: accuracy, agreement, CPU speed, sizes."""
+    lines = [f"Model: **{rep['model']}**, weights: **{rep['weights']}**."]
     if not rep["real_weights"]:
         lines += ["", "> **Pipeline check with random weights.** No accuracy is reported: top-1/top-5 of random "
                       "weights mean nothing. Agreement and logit error below only show that each conversion "
@@ -138,65 +175,152 @@ def markdown(rep: dict) -> str:
     if len(counts) > 1:
         lines += ["", f"> Note: the rows were evaluated on different numbers of images ({sorted(counts)}); rerun `eval` "
                       "for all models with the same `--eval-count` before comparing them."]
-    for g in rep.get("gpu_benchmarks", []):
-        prov = g.get("provenance") or {}
-        gpu = prov.get("gpu") or {}
-        lines += ["", f"## PyTorch on {gpu.get('name', 'GPU')} (random-weight ResNet50: speed does not depend on the "
-                      "weights)", "",
-                  "| configuration | batch | img/s | p50 ms | p99 ms | compile s |", "|---|---:|---:|---:|---:|---:|"]
-        for r in g.get("results") or []:
-            cs = f"{r['compile_seconds']:.0f}" if r.get("compile_seconds") else "—"
-            lines.append(f"| {r['variant']} | {r['batch']} | {r['images_per_s']:,.0f} | {r['latency_ms']['p50']:.2f} | "
-                         f"{r['latency_ms']['p99']:.2f} | {cs} |")
-        c = g.get("comparison") or {}
+    return lines
+
+
+def gpu_lines(g: dict) -> list[str]:
+    """One PyTorch GPU benchmark (every configuration it holds) with its comparison and provenance."""
+    prov = g.get("provenance") or {}
+    gpu = prov.get("gpu") or {}
+    lines = [f"## PyTorch on {gpu.get('name', 'GPU')} (random-weight ResNet50: speed does not depend on the "
+             "weights)", "",
+             "| configuration | how | batch | img/s | p50 ms | p99 ms | compile s |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in g.get("results") or []:
+        cs = f"{r['compile_seconds']:.0f}" if r.get("compile_seconds") else "—"
+        lines.append(f"| {r['variant']} | {config_label(r)} | {r['batch']} | {r['images_per_s']:,.0f} | "
+                     f"{r['latency_ms']['p50']:.2f} | {r['latency_ms']['p99']:.2f} | {cs} |")
+    for s in g.get("skipped") or []:
+        lines.append(f"| {s} | skipped | | | | | |")
+    c = g.get("comparison") or {}
+    if c.get("best_config"):
+        best = (f"Best: {c['best_config']} at batch {c['best_batch']}, {c['best_images_per_s']:,.0f} img/s = "
+                f"{c['achieved_tflops']:.0f} TFLOPS at {c['gflop_per_image']} GFLOP/image")
         if c.get("ratio_to_mlperf") is not None:
-            lines += ["", f"Best: {c['best_config']} at batch {c['best_batch']}, {c['best_images_per_s']:,.0f} img/s = "
-                          f"{c['achieved_tflops']:.0f} TFLOPS at {c['gflop_per_image']} GFLOP/image; "
-                          f"{c['ratio_to_mlperf']:.2f}x the MLPerf Inference TensorRT INT8 result per {c['mlperf_gpu']} "
-                          f"({c['mlperf_tensorrt_int8_images_per_s']:,} img/s, offline)."]
-        lines.append(f"Measured {prov.get('date', '?')}, driver {gpu.get('driver', '?')}, torch "
-                     f"{(prov.get('versions') or {}).get('torch')}; source `{g.get('file')}`.")
-    lines += ["", "## Provenance", ""]
-    for p in rep["provenance"]["measurements"]:
-        d = json.loads(p)
-        lines.append("- " + ", ".join(f"{k}: {v}" for k, v in d.items() if v))
-    lines.append("")
-    return "\n".join(lines)
+            best += (f"; {c['ratio_to_mlperf']:.2f}x the MLPerf Inference TensorRT INT8 result per {c['mlperf_gpu']} "
+                     f"({c['mlperf_tensorrt_int8_images_per_s']:,} img/s, offline, {c.get('mlperf_round', '')})")
+        lines += ["", best + "."]
+    versions = prov.get("versions") or {}
+    lines.append(f"Measured {prov.get('date', '?')}, driver {gpu.get('driver', '?')}, CUDA {gpu.get('torch_cuda', '?')}, "
+                 f"torch {versions.get('torch')}; source `{g.get('file')}`.")
+    return lines
 
 
-def plot(rep: dict, path: Path) -> None:
-    import matplotlib
+def provenance_lines(rep: dict) -> list[str]:
+    return ["- " + ", ".join(f"{k}: {v}" for k, v in json.loads(p).items() if v)
+            for p in rep["provenance"]["measurements"]]
 
-    matplotlib.use("Agg")
+
+def bench_lines(record: dict) -> list[str]:
+    """A table of one ``bench`` record of any backend (e.g. ONNX Runtime on CPU), with its provenance."""
+    prov = record.get("provenance") or {}
+    lines = ["| model | backend | batch | img/s | p50 ms | p99 ms |", "|---|---|---:|---:|---:|---:|"]
+    for r in record.get("results") or []:
+        lines.append(f"| {r['variant']} | {r['backend']} | {r['batch']} | {r['images_per_s']:,.1f} | "
+                     f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p99']:.1f} |")
+    summary = _prov_summary(prov)
+    lines.append("Measured on " + ", ".join(f"{k}: {v}" for k, v in summary.items() if v)
+                 + (f", load average {record['load_average'][0]:.1f}" if record.get("load_average") else "")
+                 + (f"; source `{record['_file']}`" if record.get("_file") else "") + ".")
+    return lines
+
+
+def figure(rep: dict):
+    """Accuracy (or agreement, for random weights), ONNX Runtime CPU throughput and file sizes per variant."""
     import matplotlib.pyplot as plt
 
     rows = rep["rows"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     names = [r["precision"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 0.45 * len(rows) + 2.2), sharey=True)
     if rep["real_weights"]:
         vals = [100 * (r.get("top1") or 0) for r in rows]
         axes[0].barh(names, vals, color="tab:blue")
-        axes[0].set_xlabel("top-1 %")
+        axes[0].set_xlabel(f"top-1 % ({(rep.get('dataset') or {}).get('loaded', '?')} images)")
         lo = min((v for v in vals if v > 0), default=0)
-        axes[0].set_xlim(max(0, lo - 5), min(100, max(vals) + 3))
+        axes[0].set_xlim(max(0, lo - 5), min(100, max(vals, default=0) + 3))
     else:
         vals = [100 * (r.get("agreement") or 0) for r in rows]
         axes[0].barh(names, vals, color="tab:gray")
-        axes[0].set_xlabel("top-1 agreement with FP32 % (random weights: no accuracy)")
-    axes[0].invert_yaxis()
+        axes[0].set_xlabel("top-1 agreement with FP32 %\n(random weights: no accuracy)")
+    for y, v in enumerate(vals):
+        if v:
+            axes[0].text(v, y, f" {v:.1f}", va="center", fontsize=8)
     cpu = [((r.get("cpu") or {}).get("8") or {}).get("images_per_s", 0) for r in rows]
     axes[1].barh(names, cpu, color="tab:green")
+    for y, v in enumerate(cpu):
+        axes[1].text(v, y, f" {v:.0f}" if v else " not measured", va="center", fontsize=8)
     axes[1].set_xlabel("ONNX Runtime CPU images/s (batch 8)")
-    axes[1].invert_yaxis()
-    axes[1].set_yticklabels([])
+    axes[1].set_xlim(0, max(cpu, default=0) * 1.25 or 1)
+    onnx_mb = [r.get("file_mb") or 0 for r in rows]
+    plan_mb = [max((e.get("plan_mb") or 0 for e in r.get("engines", [])), default=0) for r in rows]
+    ys = range(len(rows))
+    axes[2].barh([y - 0.2 for y in ys], onnx_mb, height=0.4, color="tab:orange", label="ONNX file")
+    axes[2].barh([y + 0.2 for y in ys], plan_mb, height=0.4, color="tab:purple", label="TensorRT(-RTX) plan")
+    axes[2].set_xlabel("size MB")
+    axes[2].legend(fontsize=8, loc="lower right")
+    axes[0].invert_yaxis()
     ds = rep.get("dataset") or {}
     prov = json.loads(rep["provenance"]["measurements"][0]) if rep["provenance"]["measurements"] else {}
     fig.suptitle(f"{rep['model']} ({rep['weights']}); {ds.get('loaded', '?')} eval images; "
-                 f"CPU {prov.get('cpu')} x{prov.get('cpu_count')}; {prov.get('date')}", fontsize=9)
+                 f"CPU {prov.get('cpu')} x{prov.get('cpu_count')}, onnxruntime {prov.get('onnxruntime')}; "
+                 f"{prov.get('date')}", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def gpu_figure(rep: dict):
+    """Throughput of every PyTorch configuration on each GPU, with MLPerf's TensorRT INT8 figure; None if none."""
+    import matplotlib.pyplot as plt
+
+    benches = [g for g in rep.get("gpu_benchmarks", []) if g.get("results")]
+    if not benches:
+        return None
+    rows = max(len(g["results"]) for g in benches)
+    fig, axes = plt.subplots(len(benches), 1, figsize=(10, (0.4 * rows + 1.6) * len(benches)), squeeze=False)
+    for ax, g in zip(axes[:, 0], benches):
+        res = g["results"]
+        labels = [f"{r['variant']} (batch {r['batch']})" for r in res]
+        vals = [r["images_per_s"] for r in res]
+        ax.barh(labels, vals, color="tab:green")
+        for y, v in enumerate(vals):
+            ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
+        c = g.get("comparison") or {}
+        if c.get("mlperf_tensorrt_int8_images_per_s"):
+            ax.axvline(c["mlperf_tensorrt_int8_images_per_s"], color="tab:red", ls="--",
+                       label=f"MLPerf TensorRT INT8 per {c['mlperf_gpu']} ({c.get('mlperf_round', '')})")
+            ax.legend(fontsize=8, loc="center right")
+        ax.invert_yaxis()
+        ax.set_xlabel("images/s (PyTorch, random-weight ResNet50)")
+        prov = g.get("provenance") or {}
+        gpu = prov.get("gpu") or {}
+        ax.set_title(f"{gpu.get('name', 'GPU')}, driver {gpu.get('driver', '?')}, torch "
+                     f"{(prov.get('versions') or {}).get('torch')}, {str(prov.get('date', ''))[:10]}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     with files.atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def plot(rep: dict, path: Path) -> list[Path]:
+    """Write the report figure to ``path`` (and the GPU figure beside it, if there are GPU results)."""
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")  # the CLI draws into files; a page keeps its own backend
+    written = [path]
+    _save(figure(rep), path)
+    gfig = gpu_figure(rep)
+    if gfig is not None:
+        gpath = path.with_name(path.stem + "_gpu.png")
+        _save(gfig, gpath)
+        written.append(gpath)
+    return written
 
 
 def add_arguments(p) -> None:
@@ -211,7 +335,7 @@ def run(args) -> dict:
     prefix = args.out or wd.path("report")
     files.write_json(Path(f"{prefix}.json"), rep)
     files.write_text(Path(f"{prefix}.md"), markdown(rep))
-    plot(rep, Path(f"{prefix}.png"))
+    pngs = plot(rep, Path(f"{prefix}.png"))
     print(markdown(rep))
-    print(f"report -> {prefix}.json, {prefix}.md, {prefix}.png")
+    print(f"report -> {prefix}.json, {prefix}.md, {', '.join(str(p) for p in pngs)}")
     return rep
