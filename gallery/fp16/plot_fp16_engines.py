@@ -110,7 +110,7 @@ print(f"weights: {weights['values']:,} values, largest magnitude {weights['absma
 # TensorRT 11 builds every network *strongly typed*: each tensor has the type the ONNX file gives it, and
 # the builder no longer chooses FP16 on its own. The FP16 decision therefore moves into the model, and
 # ``modelopt.onnx.autocast.convert_to_mixed_precision`` makes it. In nvidia-modelopt 0.47.0 it keeps a
-# node in FP32 when any of these rules matches, checked in this order:
+# node in FP32 when any of these rules matches, checked in this order (a ``custom_rule`` you pass comes last):
 #
 # 1. its name matches a regular expression of ``nodes_to_exclude``;
 # 2. its type is in ``op_types_to_exclude``;
@@ -246,8 +246,8 @@ print(f"softmax of x - max(x) in FP16: {int(torch.isnan(stable).any(dim=1).sum()
       f"probability error {float((stable.double() - truth).abs().max()):.1e}")
 
 # %%
-# Framework softmax operators, and TensorRT's softmax layer, subtract the maximum for you; the trap is
-# the softmax, log-sum-exp or temperature scaling written out by hand in post-processing or in a custom
+# A library softmax (PyTorch's, for example) subtracts the maximum internally; the trap is the softmax,
+# log-sum-exp or temperature scaling written out by hand in post-processing or in a custom
 # attention, where AutoCast sees ``Exp`` as an ordinary elementwise node. Subtract the maximum, or keep
 # that node in FP32 with ``nodes_to_exclude``.
 #
@@ -326,8 +326,8 @@ else:
 # TensorRT 10 also has *weak typing*: build the FP32 model with ``BuilderFlag.FP16`` and the builder may
 # pick an FP16 kernel for any layer where it measures one faster, with no rule about ranges. The flag was
 # deprecated in TensorRT 10.12 and removed in TensorRT 11, together with ``platform_has_fast_fp16``.
-# TensorRT 10.12 and later also build the AutoCast model strongly typed, as above, which gives the same
-# engine on both versions and is the way to migrate.
+# TensorRT 10 also builds the AutoCast model strongly typed, as above, which gives the same engine on
+# both versions and is the way to migrate.
 
 if loader.available() and loader.major(loader.tensorrt()) == 10:
     trt = loader.tensorrt()
@@ -437,7 +437,7 @@ print("\n".join(f"skipped: {s}" for s in skipped) or "nothing skipped: TensorRT 
 # %%
 # Copy this
 # ---------
-# AutoCast with real calibration data, then a strongly typed build that works on TensorRT 10.12+ and 11.
+# AutoCast with real calibration data, then a strongly typed build that works on TensorRT 10 and 11.
 # The conversion runs anywhere; the build needs TensorRT.
 
 import importlib.util  # noqa: E402
