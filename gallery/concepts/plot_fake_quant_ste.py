@@ -114,8 +114,8 @@ fig.tight_layout()
 # A linear model with 64 inputs learns a teacher's weights while its own weights pass through a 4-bit
 # fake quantizer (codes -7..7, amax fixed at the teacher's largest weight, so the grid has only 15 levels
 # and rounding matters).
-# Three runs from the same start: full precision, fake quantization with the STE, and fake quantization
-# with the true (zero) gradient.
+# Four runs from the same start: full precision; fake quantization with the STE, once at a constant and
+# once at a decaying learning rate; and fake quantization with the true (zero) gradient.
 
 
 def train(quantizer, steps=300, bits=4, seed=0, decay=False):
