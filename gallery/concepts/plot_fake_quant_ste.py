@@ -20,10 +20,13 @@ Data: synthetic (a fixed random seed); no pretrained model is involved on this p
 # A fake quantizer with a straight-through gradient
 # -------------------------------------------------
 
+import datetime
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from demos import provenance
 from demos.quant import fake_quantize
 
 
@@ -160,6 +163,8 @@ runs = {
     "4-bit fake quant, true gradient": train(FakeQuantNoSTE),
 }
 rounded = rounded_teacher_loss()
+print(f"synthetic data (torch.Generator seed 0); computed on {provenance.cpu_model()}, torch {torch.__version__}, "
+      f"{datetime.date.today().isoformat()}")
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 for (label, (losses, _)), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")):
     ax1.semilogy(losses, label=label, color=color)
