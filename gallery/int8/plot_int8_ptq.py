@@ -1,0 +1,424 @@
+"""
+INT8 post-training quantization: calibration data, calibrators and sensitive layers
+===================================================================================
+
+Post-training quantization (PTQ) turns a trained FP32 model into an INT8 model without training it again.
+What it needs is *calibration*: representative images run through the model, so that every quantized
+tensor gets a range (its amax, and from it the scale ``amax / 127``).
+This page answers the questions that decide whether PTQ keeps the accuracy of a real model:
+
+* how many calibration images are needed, and what happens when they do not look like the real input;
+* which calibrator (max, percentile, entropy, mse) to use;
+* how TensorRT 11 (explicit Q/DQ) differs from the TensorRT 10 calibrator with its calibration cache;
+* which layers to keep out of INT8, and how to find them.
+
+Every measurement uses EfficientNet-Lite0 with its real ImageNet weights and the ImageNet sample images of
+this tutorial, with calibration and evaluation images kept apart.
+TensorRT cannot run on the CPU machine that builds this page, so the INT8 models are evaluated with ONNX
+Runtime, which executes TensorRT's INT8 arithmetic exactly, emulated in float.
+A small version of each experiment runs live while the page is built; the full-size study comes from
+``python -m demos.resnet50.calib_study`` and is read from a committed JSON file with its provenance.
+All code lives in ``demos/resnet50`` (``calib_study``, ``calibration``, ``qdq``, ``ptq``) and ``demos/trt``.
+"""
+
+# %%
+# Implicit and explicit quantization
+# ----------------------------------
+# TensorRT has known two ways of running a network in INT8.
+#
+# *Implicit* quantization (TensorRT 10 and older) starts from an FP32 network.
+# ``BuilderFlag.INT8`` allows INT8 kernels, and a calibrator object (``IInt8EntropyCalibrator2``) feeds
+# calibration batches to the builder, which measures every tensor on the GPU and picks the ranges itself.
+# The builder then decides layer by layer whether INT8 is faster, so which layers end up in INT8 is
+# known only after the build.
+# The ranges are saved as a *calibration cache*, a text file that later builds read instead of
+# calibrating again.
+#
+# *Explicit* quantization puts the decision into the model: a ``QuantizeLinear``/``DequantizeLinear``
+# pair (Q/DQ) in front of a layer says "quantize this tensor with this scale".
+# TensorRT fuses each pair with the layer after it into an INT8 kernel, and leaves everything without Q/DQ
+# in the precision the model gives it.
+# TensorRT 11 supports only this form: ``BuilderFlag.INT8``, the ``IInt8*Calibrator`` classes and
+# ``ITensor.set_dynamic_range`` are gone.
+# Calibration moved out of TensorRT, into the tool that writes the Q/DQ nodes, here NVIDIA ModelOpt.
+#
+# The demo quantizes in two steps.
+# ModelOpt's ONNX PTQ places the Q/DQ nodes the way TensorRT wants them (on the inputs and weights of every
+# convolution and of the classifier; weights per output channel).
+# The project's calibrators then compute one amax per activation from histograms of the FP32 model's
+# activations and write ``amax / 127`` into those Q/DQ nodes, so all four calibrators are compared on the
+# same placement.
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from demos import files, gallery_cache, onnx_tools
+from demos.resnet50 import calib_study, qdq
+
+art = gallery_cache.Artifacts("efficientnet_lite0")
+fp32_path = art.fp32_onnx()
+print("model:", art.spec.name, "|", art.spec.weights_label)
+if not art.spec.real_weights:
+    print("The pretrained weights are missing: accuracy figures below are meaningless on this build.")
+calib = art.images("calib", count=50)
+evals = art.images("eval", count=200)
+print("calibration images:", calib.source)
+print("evaluation images: ", evals.source)
+overlap = {it.rel for it in calib.items} & {it.rel for it in evals.items}
+print(f"images in both sets: {len(overlap)}")
+
+place = calib_study.placement(fp32_path, art.workdir.path("int8_placement.onnx"), calib.array[:32])
+qz = calib_study.Quantizer(fp32_path, place)
+placement_model = onnx_tools.load(place)
+ops = [n.op_type for n in placement_model.graph.node]
+print(f"Q/DQ placement: {ops.count('QuantizeLinear')} QuantizeLinear nodes, {len(qz.tensors)} of them on "
+      f"activations, the others on weights; {ops.count('Conv') + ops.count('Gemm')} Conv/Gemm layers")
+
+# %%
+# The helpers below keep this page fast on a rebuild: every Q/DQ model is saved under
+# ``build/gallery-cache`` and its logits are cached by the SHA-256 of the file and of the images.
+
+ev = calib_study.Evaluator(evals.array, evals.labels, art.ort_logits(fp32_path, evals))
+fp32_top1 = ev.score(ev.ref)
+
+
+def histograms(x, key):
+    """Activation histograms of the FP32 model over ``x``, cached under a key naming the images."""
+    return qz.collect(x, cache=art.workdir.cache / f"int8_hist_{key[:16]}.npz", data_key=key)
+
+
+def measure(name, amax, drop=()):
+    """Write the Q/DQ model with ``amax`` (``drop``: layers left in FP32) and score it on the evaluation images."""
+    model, report = qz.model(amax)
+    if drop:
+        calib_study.unquantize(model, drop)
+    path = onnx_tools.save(model, art.workdir.path(f"int8_live_{name}.onnx"))
+    return {**ev.score(art.ort_logits(path, evals)), "file": path, "kept": report["kept"]}
+
+
+def line(label, r):
+    lo, hi = r["top1_ci95"]
+    return (f"{label:<38} top-1 {100 * r['top1']:5.1f}% [{100 * lo:4.1f}, {100 * hi:4.1f}]  "
+            f"agreement with FP32 {100 * r['agreement_with_fp32']:5.1f}%  rel. L2 {r['rel_l2_vs_fp32']:.3f}")
+
+
+print(line("FP32", fp32_top1))
+
+# %%
+# Four calibrators, measured
+# --------------------------
+# One pass of the FP32 model over the 50 calibration images fills a 2048-bin histogram per quantized
+# activation.
+# Each calibrator turns a histogram into an amax: **max** takes the largest magnitude, **percentile** the
+# 99.99th percentile of the magnitudes, **entropy** the amax whose quantized histogram is closest to the
+# original in Kullback-Leibler divergence (TensorRT's entropy calibration), **mse** the amax with the
+# smallest squared quantization error.
+#
+# Each line reports top-1 accuracy with its 95 % confidence interval (Wilson), the share of images on
+# which the INT8 model predicts the same class as FP32, and the relative L2 error of the logits.
+# On 200 images the interval is several points wide, so this live run shows the method; the full-size
+# study further down uses 500 evaluation images and repeats small calibration sets.
+
+col50 = histograms(calib.array, calib.data_hash)
+live = {}
+for method in ("max", "entropy", "percentile", "mse"):
+    live[method] = measure(f"{method}_50", qz.amax(col50, method))
+    print(line(f"INT8 {method}, 50 calibration images", live[method]))
+
+# %%
+# Agreement with FP32 and the logit error react to the calibration long before top-1 accuracy does:
+# they compare the INT8 model with FP32 on every image, not only where the label decides.
+#
+# The calibration data: how many images
+# -------------------------------------
+# A calibrator estimates a property of the input distribution from a sample.
+# With 5 images the sample is small: ``max`` sees fewer extreme values and picks smaller ranges, while
+# the histogram-based methods have less to work with.
+# The live run calibrates ``max`` and ``entropy`` on the first 5 of the 50 images.
+
+col5 = histograms(calib.array[:5], calib.data_hash + ":first5")
+for method in ("max", "entropy"):
+    print(line(f"INT8 {method}, 5 calibration images", measure(f"{method}_5", qz.amax(col5, method))))
+
+# %%
+# The full-size study
+# ~~~~~~~~~~~~~~~~~~~
+# The sample folder holds 1000 images, one per ImageNet class.
+# The study splits them into 500 calibration images (the demo's calibration pool, topped up with the first
+# images of its evaluation pool) and the 500 others for evaluation, so 500 calibration images are possible
+# and no image is used for both.
+# Calibration sets of 5, 10 and 50 images are drawn at random from the 500 and calibrated with ``max`` and
+# ``entropy``, the two methods ModelOpt implements; all 500 images are calibrated with all four
+# calibrators.
+# Every evaluation of a Q/DQ model on 500 images takes tens of seconds on a CPU, so each small size is
+# drawn once; one small draw can be lucky or unlucky, and a single draw is no proof.
+# Each result is compared with FP32 on the same images by an exact McNemar test, which counts the images
+# that only one of the two models gets right; a p-value below 0.05 marks a difference that 500 images can
+# resolve.
+
+study = files.read_json(calib_study.RESULT, "calibration study") if calib_study.RESULT.exists() else None
+if study is None:
+    print(f"No full-size study is committed ({calib_study.RESULT} is missing). Produce it with:\n"
+          f"  {calib_study.COMMAND}")
+else:
+    prov = study["provenance"]
+    print(f"{calib_study.RESULT.name}: {study['model']} ({study['weights']}); "
+          f"{study['fp32']['images']} evaluation images; {prov['host']['cpu']} ({prov['host']['cpu_count']} cores), "
+          f"onnxruntime {prov['versions']['onnxruntime']}, nvidia-modelopt {prov['versions']['nvidia-modelopt']}, "
+          f"{prov['date'][:10]}\n  produced by: {study['command']}\n  execution: {study['execution']}")
+    print(calib_study.count_table(study))
+
+# %%
+# The figure shows each result as a dot and the 95 % interval of the largest calibration set as a bar; the
+# grey band is the interval of FP32 itself.
+
+if study is not None:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    calib_study.plot_counts(study, axes)
+    fig.suptitle(f"{study['model']}, INT8 PTQ vs number of calibration images ({study['fp32']['images']} evaluation images)")
+    fig.tight_layout()
+
+# %%
+# On this model the number of calibration images hardly moves top-1 accuracy: every INT8 result lies
+# inside the confidence interval of FP32, and the McNemar column shows whether any difference is one that
+# 500 images can resolve.
+# Agreement with FP32, the finer measure, moves by a few points between calibrators and sizes without a
+# clear trend in the number of images.
+# EfficientNet-Lite0 was designed for integer inference: 32 of its 50 quantized activations come out of
+# ReLU6, which bounds them at 6 whatever the input, so much of the range is fixed by the architecture.
+# Models with unbounded activations (ResNet50's ReLU, transformers) depend more on the calibration set.
+# A few hundred images remain the safe choice: calibration is a single forward pass over them, and one
+# small draw that happened to work here says nothing about the next one.
+#
+# Unrepresentative calibration data
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# Calibration images must look like what the deployed model will see, after the same preprocessing.
+# The study calibrates on three sets that do not: dog photos only (ImageNet classes 151-268, all taken
+# from the calibration set), uniform mid-grey images, and images of random pixels, each with ``entropy``
+# and the noise images also with ``max``.
+# The live run repeats the noise case on 16 images.
+
+noise = calib_study.synthetic_images("noise", 16, art.spec.preprocess, seed=0)
+col_noise = histograms(noise, "noise-16-seed0-" + files.sha256_json(art.spec.preprocess.to_dict()))
+for method in ("max", "entropy"):
+    print(line(f"INT8 {method}, 16 noise images", measure(f"{method}_noise", qz.amax(col_noise, method))))
+if study is not None:
+    print()
+    print(calib_study.unrepresentative_table(study))
+
+# %%
+# Dog photos calibrate about as well as the mixed set: photos of any class produce similar activation
+# ranges, and a range does not care about labels.
+# Blank images destroy the model: a constant image has no edges or texture, so most activations stay
+# within tiny ranges, and on real images nearly every larger value is clipped.
+# Random pixels do less damage than one might expect, because ReLU6 clips them to the same bound as real
+# images, but ``entropy`` fits its range to the histogram of noise and agrees less with FP32.
+# The failure to guard against is a broken input pipeline (grey frames, wrong normalization, garbage
+# bytes) feeding the calibrator, more than the choice of classes.
+#
+# Layers to leave unquantized
+# ---------------------------
+# Some layers lose more than others when quantized: a layer whose input has a few large outliers (its
+# amax is set by them, and the many small values share few steps), the first convolution that sees the
+# image, a depthwise convolution with few weights per channel, the classifier that produces the logits.
+# *Per-layer sensitivity* finds them by measurement: quantize one layer at a time, keep all others in FP32,
+# and record the logit error that layer alone causes.
+# ``calib_study.unquantize`` removes the Q/DQ pairs of the input and the weight of the chosen layers, which
+# is exactly what keeping a layer in high precision means for TensorRT.
+# The study ranks every one of the model's quantized layers this way on 16 evaluation images: the logit
+# error is a continuous measure, so a small set ranks the layers even where top-1 could not.
+
+if study is not None:
+    sens = study["sensitivity"]
+    ranked = sorted(sens["rows"], key=lambda r: -r["rel_l2_vs_fp32"])
+    print(f"calibrator {sens['calibrator']}, {sens['images']} images; {sens['method']}")
+    for r in ranked[:8]:
+        print(f"  {', '.join(r['layers']):<28} input {r['tensor']:<14} rel. L2 {r['rel_l2_vs_fp32']:.4f}  "
+              f"agreement {100 * r['agreement_with_fp32']:5.1f}%")
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    calib_study.plot_sensitivity(study, ax)
+    fig.tight_layout()
+
+# %%
+# Keeping the worst layers out of INT8
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# The study then keeps the three most sensitive layers in FP32 and measures the whole model on all 500
+# evaluation images.
+# The live run does the same with the three worst layers of the committed ranking.
+
+if study is not None:
+    print(calib_study.keep_table(study))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    calib_study.plot_keep(study, ax)
+    fig.tight_layout()
+    worst = [r["tensor"] for r in ranked[:3]]
+    amax_live = qz.amax(col50, sens["calibrator"])
+    print(line(f"INT8 {sens['calibrator']}, 50 images", measure(f"{sens['calibrator']}_50", amax_live)))
+    print(line(f"  ... worst 3 layers in FP32", measure(f"{sens['calibrator']}_50_keep3", amax_live, worst)))
+
+# %%
+# Keeping a layer out of INT8 costs speed: on the GPU it runs in FP16 or FP32 and TensorRT may need extra
+# conversions around it, so keep only the layers that the measurement names.
+# With ModelOpt, pass their node names as ``nodes_to_exclude`` (see the code to copy at the end).
+#
+# TensorRT 11: build the Q/DQ model
+# ---------------------------------
+# The Q/DQ ONNX file is the whole deployment artefact: TensorRT 11 parses it into a strongly typed network
+# and builds it without flags or calibrators.
+# ``demos.trt.builder`` does this for TensorRT 11, TensorRT 10 and TensorRT-RTX; it runs here when
+# ``import tensorrt`` works and a GPU is present.
+
+from demos.errors import MissingRuntime
+from demos.trt import builder, legacy, loader, rtx_build
+
+best_qdq = live["entropy"]["file"]
+try:
+    trt = loader.tensorrt()
+    plan, info = builder.build(trt, best_qdq, builder.BuildOptions("trt11" if loader.major(trt) >= 11 else "trt10"))
+    print(f"TensorRT {trt.__version__}: built {best_qdq.name}, {info['layers']} layers, {len(plan) / 2**20:.1f} MiB")
+except MissingRuntime as exc:
+    print(f"skipped: building {best_qdq.name} with TensorRT ({exc})")
+
+# %%
+# TensorRT 10: the legacy calibrator and its cache
+# ------------------------------------------------
+# ``demos.trt.legacy`` holds the TensorRT 10 path: an ``IInt8EntropyCalibrator2`` subclass that hands
+# batches to the builder and writes the calibration cache, and a build of the FP32 model with
+# ``BuilderFlag.INT8``.
+# It needs TensorRT 10 and a GPU; without them the call below says what was skipped.
+
+try:
+    batches = (calib.array[i:i + 8] for i in range(0, len(calib.array) - 7, 8))
+    info = legacy.build_with_calibrator(fp32_path, art.workdir.path("int8_legacy.trt.plan"), batches, 8,
+                                        art.workdir.path("int8_legacy.calib.cache"))
+    print(f"TensorRT 10 implicit INT8 engine, cache {info['calibration_cache']}")
+except MissingRuntime as exc:
+    print(f"skipped: TensorRT 10 legacy calibration ({exc})")
+
+# %%
+# The calibration cache is plain text: a header naming the TensorRT version and the calibrator, then one
+# line per tensor with its scale as the hexadecimal bytes of a big-endian float32.
+# The demo writes the same format from any calibrator, so ranges computed once can be reused by TensorRT
+# 10 builds and imported by ModelOpt (``calibration_cache_path``).
+# Here is the cache of the live entropy calibration, written and read back:
+
+amax_entropy = qz.amax(col50, "entropy")
+cache_path = files.write_text(art.workdir.path("int8_live_entropy.calib.cache"), qdq.calibration_cache_text(amax_entropy))
+text = cache_path.read_text()
+print("\n".join(text.splitlines()[:6]) + f"\n... ({len(text.splitlines()) - 1} tensors)")
+back = qdq.parse_calibration_cache(text)
+worst_rel = max(abs(back[t] - a) / a for t, a in amax_entropy.items())
+print(f"read back: {len(back)} tensors, largest relative difference {worst_rel:.1e} (float32 rounding)")
+
+# %%
+# TensorRT-RTX: the Q/DQ model builds
+# -----------------------------------
+# TensorRT-RTX compiles plans ahead of time on any machine, including this CPU-only one, so the Q/DQ model
+# is parsed and built here for real (the plan runs only on the GPUs TensorRT-RTX supports).
+
+try:
+    rtx = rtx_build.build_plan(best_qdq, art.workdir.path("int8_live_entropy.rtx.plan"), 1, 8, 32)
+    print(f"TensorRT-RTX {rtx_build.version()}: {best_qdq.name} -> plan of {rtx['plan_bytes'] / 2**20:.1f} MiB, "
+          f"{rtx['layers']} network layers; FP32 ONNX file {fp32_path.stat().st_size / 2**20:.1f} MiB")
+except MissingRuntime as exc:
+    print(f"skipped: TensorRT-RTX build ({exc})")
+
+# %%
+# Copy this
+# ---------
+# The recipe on your own model: ModelOpt places the Q/DQ nodes and calibrates (``entropy`` or ``max``;
+# ModelOpt's ONNX PTQ has no mse, and runs max when asked for percentile), the sensitive layers are
+# excluded by node name, and TensorRT 11 builds the result as a strongly typed network.
+# ``quantize`` rewrites the file it is given, so it gets a copy.
+# Here it runs on the page's model with ``max`` (the faster of the two on a CPU) and 32 images, with the
+# three layers the study found most sensitive excluded.
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import onnx
+
+
+def quantize_int8(fp32_onnx, calib_images, out_onnx, method="entropy", exclude=()):
+    """Q/DQ INT8 ONNX for TensorRT with ModelOpt; calib_images: float32 NCHW, preprocessed like inference."""
+    from modelopt.onnx.quantization import quantize
+
+    name = onnx.load(str(fp32_onnx), load_external_data=False).graph.input[0].name
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "model.onnx"
+        shutil.copyfile(fp32_onnx, copy)  # quantize() rewrites its input
+        quantize(str(copy), quantize_mode="int8", calibration_method=method,
+                 calibration_data={name: calib_images}, nodes_to_exclude=list(exclude),
+                 high_precision_dtype="fp16", output_path=str(out_onnx), log_level="WARNING")
+    return Path(out_onnx)
+
+
+def node_names_reading(onnx_path, weights):
+    """ONNX node names of the layers whose weight initializers are named in ``weights``."""
+    graph = onnx.load(str(onnx_path)).graph
+    return [n.name for n in graph.node if len(n.input) > 1 and n.input[1] in set(weights)]
+
+
+def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
+    """TensorRT 11 (and 10): strongly typed network from the Q/DQ model; the scales come from the model."""
+    import tensorrt as trt
+
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse_from_file(str(qdq_onnx)):
+        raise RuntimeError("; ".join(str(parser.get_error(i).desc()) for i in range(parser.num_errors)))
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 4 << 30)
+    profile = builder.create_optimization_profile()
+    inp = network.get_input(0)
+    dims = tuple(inp.shape)[1:]
+    profile.set_shape(inp.name, (batch[0], *dims), (batch[1], *dims), (batch[2], *dims))
+    config.add_optimization_profile(profile)
+    plan = builder.build_serialized_network(network, config)
+    if plan is None:
+        raise RuntimeError(f"TensorRT could not build {qdq_onnx}")
+    Path(plan_path).write_bytes(bytes(plan))
+    return Path(plan_path)
+
+
+if study is not None:
+    weights = [r["layers"][0] + ".weight" for r in ranked[:3]]
+    exclude = node_names_reading(fp32_path, weights)
+    print("excluded nodes:", exclude)
+    out = quantize_int8(fp32_path, calib.array[:32], art.workdir.path("int8_copy_this.onnx"), "max", exclude)
+    q_nodes = sum(n.op_type == "QuantizeLinear" for n in onnx.load(str(out)).graph.node)
+    print(f"{out.name}: {q_nodes} QuantizeLinear nodes")
+    try:
+        build_int8_engine(out, art.workdir.path("int8_copy_this.plan"))
+    except ImportError as exc:
+        print(f"skipped: build_int8_engine ({exc.__class__.__name__}: tensorrt is not installed here); "
+              "the TensorRT-RTX build above shows that a Q/DQ model of this form parses and builds")
+
+# %%
+# Common errors and fixes
+# -----------------------
+# * ``AttributeError: ... has no attribute 'INT8'`` (``BuilderFlag.INT8``) or ``'IInt8EntropyCalibrator2'``
+#   on TensorRT 11: implicit quantization was removed.
+#   Quantize the ONNX model with Q/DQ (ModelOpt, as above) and build it as it is, without flags.
+#   An existing calibration cache need not be thrown away: ModelOpt reads it with
+#   ``calibration_cache_path``.
+# * ``AttributeError: ... has no attribute 'set_dynamic_range'`` on TensorRT 11: per-tensor ranges are now
+#   the scales of Q/DQ nodes, ``scale = amax / 127``; ``qdq.write_amax`` writes them into a model.
+# * Older articles call ``builder.build_engine(network, config)`` and set ``config.max_workspace_size``;
+#   both are gone since TensorRT 10.
+#   Use ``build_serialized_network`` and ``set_memory_pool_limit(MemoryPoolType.WORKSPACE, ...)``.
+# * Accuracy drops after INT8: first check the calibration images (enough of them, from the deployment
+#   distribution, preprocessed exactly like inference; not blank, not synthetic), then the calibrator, then
+#   run the per-layer sensitivity and keep the worst few layers in high precision.
+#   If that is not enough, quantization-aware training is the next step.
+# * A TensorRT 10 calibration cache gives wrong results or is ignored: it belongs to one network (tensor
+#   names) and one TensorRT version (its header); delete it after changing either, and calibrate again.
+# * ModelOpt's ``quantize`` changed the FP32 file: it rewrites its input; give it a copy.
+# * ModelOpt ``calibration_method="percentile"`` gives the same model as ``max``: its ONNX INT8 PTQ
+#   implements max and entropy only; compute other ranges yourself and write them into the Q/DQ scales.
+# * The INT8 model looks much worse on ONNX Runtime CPU than expected: with all graph optimizations ORT
+#   replaces the Q/DQ pattern with its own integer kernels, which saturate on CPUs without VNNI; evaluate
+#   TensorRT Q/DQ models with basic optimizations (``demos.resnet50.evaluate`` does).
