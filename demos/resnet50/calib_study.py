@@ -298,36 +298,42 @@ def _pct(v: float) -> str:
 
 
 def count_table(study: dict) -> str:
-    """Top-1 per calibrator and number of calibration images: mean over draws, range, significance vs FP32."""
+    """Top-1 per calibrator and number of calibration images, with the McNemar p-value against FP32.
+
+    With several draws of one size: the mean, the range and how many draws differ significantly.
+    """
     methods = study["methods"]
     fp = study["fp32"]
-    lines = [f"FP32: top-1 {_pct(fp['top1'])}% (95% CI {_pct(fp['top1_ci95'][0])}-{_pct(fp['top1_ci95'][1])}), "
-             f"{fp['images']} images",
-             f"{'images':>6} {'draws':>5}  " + "".join(f"{m:>22}" for m in methods),
-             f"{'':>6} {'':>5}  " + "".join(f"{'top-1 % (min-max) p<.05':>22}" for _ in methods)]
+    lines = [f"FP32: top-1 {_pct(fp['top1'])}% (95% CI {_pct(fp['top1_ci95'][0]).strip()}-{_pct(fp['top1_ci95'][1]).strip()}), "
+             f"{fp['images']} evaluation images",
+             f"{'images':>6}  " + "".join(f"{m:>20}" for m in methods),
+             f"{'':>6}  " + "".join(f"{'(top-1 %, p)':>20}" for _ in methods)]
     for count in sorted({r["count"] for r in study["counts"]}):
         rows = [r for r in study["counts"] if r["count"] == count]
         cells = []
         for m in methods:
             if m not in rows[0]["results"]:
                 cells.append("-")
-                continue
-            t = [r["results"][m]["top1"] for r in rows]
-            sig = sum(r["results"][m]["vs_fp32"]["p_value"] < 0.05 for r in rows)
-            cells.append(f"{_pct(np.mean(t))} ({_pct(min(t)).strip()}-{_pct(max(t)).strip()}) {sig}/{len(rows)}")
-        lines.append(f"{count:>6} {len(rows):>5}  " + "".join(f"{c:>22}" for c in cells))
-    lines.append("p<.05: draws whose difference from FP32 is significant (exact McNemar test on the same images)")
+            elif len(rows) == 1:
+                res = rows[0]["results"][m]
+                cells.append(f"{_pct(res['top1']).strip()}, p={res['vs_fp32']['p_value']:.2f}")
+            else:
+                t = [r["results"][m]["top1"] for r in rows]
+                sig = sum(r["results"][m]["vs_fp32"]["p_value"] < 0.05 for r in rows)
+                cells.append(f"{_pct(np.mean(t))} ({_pct(min(t)).strip()}-{_pct(max(t)).strip()}) {sig}/{len(rows)}")
+        lines.append(f"{count:>6}  " + "".join(f"{c:>20}" for c in cells))
+    lines.append("p: exact McNemar test against FP32 on the same images (below 0.05: a difference these images resolve)")
     return "\n".join(lines)
 
 
 def unrepresentative_table(study: dict) -> str:
     methods = study.get("small_set_methods", study["methods"])
-    lines = [f"{'calibration set':<58}" + "".join(f"{m:>12}" for m in methods)]
+    lines = [f"{'calibration set':<66}" + "".join(f"{m:>10}" for m in methods)]
     full = next(r for r in study["counts"] if r["count"] == max(c["count"] for c in study["counts"]))
     sets = [(f"{full['count']} representative images", full["results"])]
     sets += [(f"{u['description']}", u["results"]) for u in study["unrepresentative"].values()]
     for label, res in sets:
-        lines.append(f"{label[:57]:<58}" + "".join(f"{_pct(res[m]['top1']):>11}%" if m in res else f"{'-':>12}"
+        lines.append(f"{label[:65]:<66}" + "".join(f"{_pct(res[m]['top1']):>9}%" if m in res else f"{'-':>10}"
                                                    for m in methods))
     lines.append(f"top-1 on the {study['fp32']['images']} evaluation images; FP32 {_pct(study['fp32']['top1'])}%")
     return "\n".join(lines)
