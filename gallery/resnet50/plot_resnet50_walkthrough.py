@@ -36,11 +36,11 @@ images and on a GPU, produced by the same commands and committed to the reposito
 #    $ python -m demos.resnet50 ptq --help
 
 import contextlib
+import fcntl
 import io
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -53,14 +53,14 @@ from demos.resnet50.__main__ import STAGES, main
 
 REPO = Path(demos.__file__).resolve().parent.parent
 WORKDIR = "build/walkthrough"  # as a reader would type it in the repository root
-# The commands run in a private folder laid out like the repository root (with copies of the committed
-# GPU results that `report --extra` reads), so that two site builds running at once cannot delete each
-# other's files.
-RUN_ROOT = Path(tempfile.mkdtemp(prefix="walkthrough-"))
+# The commands run in the repository root, as the reader runs them. A lock keeps two site builds that run
+# at the same time from deleting each other's files; it is released at the end of the page (or when the
+# process ends).
 GPU_RESULTS = sorted((REPO / "demos/resnet50/results").glob("bench_gpu_*.json"))
-(RUN_ROOT / "demos/resnet50/results").mkdir(parents=True)
-for _src in GPU_RESULTS:
-    shutil.copyfile(_src, RUN_ROOT / _src.relative_to(REPO))
+(REPO / "build").mkdir(exist_ok=True)
+LOCK = open(REPO / "build" / "walkthrough.lock", "w")
+fcntl.flock(LOCK, fcntl.LOCK_EX)
+shutil.rmtree(REPO / WORKDIR, ignore_errors=True)  # a fresh run: no stage finds an earlier result
 STAGE_SECONDS: dict[str, list[float]] = {}  # stage -> [wall seconds, CPU seconds of this process]
 
 
@@ -73,7 +73,7 @@ def cli(*argv: str, workdir: str = WORKDIR, expect: int = 0) -> str:
     print("$ python -m demos.resnet50 --workdir " + " ".join([workdir, *argv]))
     out, err = io.StringIO(), io.StringIO()
     t0, c0 = time.perf_counter(), time.process_time()
-    with contextlib.chdir(RUN_ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with contextlib.chdir(REPO), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["--workdir", workdir, *argv])
     spent = STAGE_SECONDS.setdefault(argv[0], [0.0, 0.0])
     spent[0] += time.perf_counter() - t0
@@ -282,7 +282,7 @@ cli("report", "--extra", *[p.relative_to(REPO).as_posix() for p in GPU_RESULTS])
 # The report's plot of this small run: top-1 accuracy on the evaluation images, ONNX Runtime throughput on
 # this CPU (rows without a bar were not benchmarked), and the size of each ONNX file and TensorRT plan.
 
-live = json.loads((RUN_ROOT / WORKDIR / "report.json").read_text())
+live = json.loads((REPO / WORKDIR / "report.json").read_text())
 fig = report.figure(live)
 
 # %%
@@ -352,7 +352,8 @@ print(f"  compute: {GFLOP_PER_IMAGE} GFLOP per 224x224 image (the figure demos.r
 # %%
 # Copy this
 # ---------
-# The whole pipeline on a small scale, as on this page (it runs in the tests exactly as written).
+# The whole pipeline on a small scale, as on this page, from the root of the repository (the tests run it
+# exactly as written).
 # With ResNet50 weights, write ``--model resnet50`` in the first command; every other command stays.
 #
 # .. code-block:: console
@@ -420,5 +421,6 @@ print(f"{'stage':8s} {'wall s':>8s} {'CPU s':>8s}   (CPU: all threads of this pr
 for stage, (wall, cpu) in STAGE_SECONDS.items():
     print(f"{stage:8s} {wall:8.1f} {cpu:8.1f}")
 print(f"{'total':8s} {sum(w for w, _ in STAGE_SECONDS.values()):8.1f} {sum(c for _, c in STAGE_SECONDS.values()):8.1f}")
-shutil.rmtree(RUN_ROOT)
+fcntl.flock(LOCK, fcntl.LOCK_UN)
+LOCK.close()
 plt.show()

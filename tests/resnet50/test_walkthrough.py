@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,15 +93,20 @@ def _copy_this_block() -> blocks.Block:
 
 @pytest.fixture(scope="module")
 def copy_run(tmp_path_factory) -> Path:
-    """The "Copy this" block run command by command in an empty folder; returns that folder."""
+    """The "Copy this" block run command by command from the repository root, as the page says to.
+
+    Returns a copy of the workdir it wrote (the original, under the git-ignored build/, is removed).
+    """
     if not (data.SAMPLES / "labels.csv").is_file():
         pytest.skip(f"sample images not found at {data.SAMPLES}")
-    root = tmp_path_factory.mktemp("copy-this")
     commands = blocks.shell_commands(_copy_this_block())
     assert [shlex.split(c)[5] for c in commands] == ["export", "fp16", "ptq", "qat", "build", "eval", "bench",
                                                        "report"]
+    workdir = REPO / shlex.split(commands[0])[4]
+    assert workdir.parent == REPO / "build", "the block should write under the git-ignored build/"
+    shutil.rmtree(workdir, ignore_errors=True)
     cwd = os.getcwd()
-    os.chdir(root)  # the block must not rely on the current directory
+    os.chdir(REPO)
     try:
         for command in commands:
             argv = blocks.python_argv(command, sys.executable)
@@ -108,9 +114,12 @@ def copy_run(tmp_path_factory) -> Path:
             # In-process: the same code path as the command line without importing PyTorch eight times
             # (the error tests below run the real command line).
             assert main(argv[3:]) == 0, f"`{command}` failed"
+        kept = tmp_path_factory.mktemp("copy-this") / workdir.name
+        shutil.copytree(workdir, kept)
     finally:
         os.chdir(cwd)
-    return root / shlex.split(commands[0])[4]
+        shutil.rmtree(workdir, ignore_errors=True)
+    return kept
 
 
 @pytest.mark.slow
