@@ -65,13 +65,13 @@ def _wait_for_path(browser, suffix: str) -> None:
 
 
 def test_switcher_opens_the_same_page_in_chinese_and_back(browser, site_url):
-    page = "docs/auto_gallery/plot_fp16_vs_bf16.html"
+    page = "docs/auto_gallery/concepts/plot_number_formats.html"
     browser.get(f"{site_url}/en/{page}")
-    assert "FP16 and BF16" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "Number formats" in browser.find_element(By.TAG_NAME, "h1").text
     switch = next(a for a in browser.find_elements(By.CSS_SELECTOR, "a.lang-switch") if a.is_displayed())
     switch.click()
     _wait_for_path(browser, f"/zh_CN/{page}")
-    assert "范围与精度" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "数值格式" in browser.find_element(By.TAG_NAME, "h1").text
     switch = next(a for a in browser.find_elements(By.CSS_SELECTOR, "a.lang-switch") if a.is_displayed())
     assert switch.text == "English"
     switch.click()
@@ -79,7 +79,7 @@ def test_switcher_opens_the_same_page_in_chinese_and_back(browser, site_url):
 
 
 def test_gallery_figure_loads(browser, site_url):
-    browser.get(f"{site_url}/zh_CN/docs/auto_gallery/plot_fp16_vs_bf16.html")
+    browser.get(f"{site_url}/zh_CN/docs/auto_gallery/concepts/plot_number_formats.html")
     images = browser.find_elements(By.CSS_SELECTOR, "img.sphx-glr-single-img")
     assert images, "no gallery figure on the page"
     loaded = browser.execute_script(
