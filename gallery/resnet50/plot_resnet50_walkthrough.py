@@ -64,7 +64,7 @@ shutil.rmtree(REPO / WORKDIR, ignore_errors=True)  # a fresh run: no stage finds
 STAGE_SECONDS: dict[str, list[float]] = {}  # stage -> [wall seconds, CPU seconds of this process]
 
 
-def cli(*argv: str, workdir: str = WORKDIR, expect: int = 0) -> str:
+def cli(*argv: str, workdir: str = WORKDIR, expect: int = 0) -> None:
     """Run ``python -m demos.resnet50 --workdir WORKDIR ARGV...`` in this process and show its output.
 
     Progress bars and library warnings (stderr) are left out; an ``error:`` line is shown. The page fails
@@ -84,7 +84,6 @@ def cli(*argv: str, workdir: str = WORKDIR, expect: int = 0) -> str:
     print(f"[exit status {code}]")
     if code != expect:
         raise RuntimeError(f"`{' '.join(argv)}` exited with {code}, expected {expect}:\n{err.getvalue()[-2000:]}")
-    return text
 
 
 for name, (_, help_) in STAGES.items():
