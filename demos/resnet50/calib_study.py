@@ -400,6 +400,7 @@ def plot_keep(study: dict, ax) -> None:
     ax.plot(ks, [100 * r["top1"] for r in rows], "o-", label="top-1 INT8")
     ax.fill_between(ks, [100 * r["top1_ci95"][0] for r in rows], [100 * r["top1_ci95"][1] for r in rows], alpha=0.15)
     ax.axhline(100 * study["fp32"]["top1"], color="0.4", lw=1, label="FP32")
+    ax.set_xticks(ks)
     ax.set_xlabel("most sensitive layers kept in FP32")
     ax.set_ylabel("top-1 accuracy (%)")
     ax2 = ax.twinx()

@@ -265,7 +265,7 @@ if study is not None:
 # Keeping the three worst layers in FP32 lowers the logit error and raises agreement with FP32, while top-1
 # stays within what 500 images can resolve: on this model the INT8 loss was already too small for top-1 to
 # show, and the finer measures are where the gain appears.
-# On a model that does lose accuracy, this is the step that wins it back.
+# On a model that does lose accuracy, this is the step to try before quantization-aware training.
 #
 # Keeping a layer out of INT8 costs speed: on the GPU it runs in FP16 or FP32 and TensorRT may need extra
 # conversions around it, so keep only the layers that the measurement names.
