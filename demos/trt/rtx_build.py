@@ -40,8 +40,10 @@ def version() -> str:
 def build_plan(onnx_path, plan_path, min_batch: int = 1, opt_batch: int = 32, max_batch: int = 256,
                timing_cache: Path | None = None, timeout: float = 900) -> dict:
     """Parse ``onnx_path`` and write a TensorRT-RTX plan to ``plan_path`` (atomically); return build info."""
-    request = {"onnx": str(onnx_path), "plan": str(plan_path), "min": min_batch, "opt": opt_batch, "max": max_batch,
-               "timing_cache": str(timing_cache) if timing_cache else None}
+    # The child runs from the repository root: hand it absolute paths, never the caller's relative ones.
+    request = {"onnx": str(Path(onnx_path).resolve()), "plan": str(Path(plan_path).resolve()),
+               "min": min_batch, "opt": opt_batch, "max": max_batch,
+               "timing_cache": str(Path(timing_cache).resolve()) if timing_cache else None}
     env = rtx.child_env()
     env["PYTHONPATH"] = str(REPO)
     proc = subprocess.run([sys.executable, "-m", "demos.trt.rtx_build", json.dumps(request)], env=env,
