@@ -38,6 +38,7 @@ GFLOP_PER_IMAGE = 8.2  # ResNet50 at 224x224: about 4.1 GMACs
 TORCH_CONFIGS = {
     "fp32": ("fp32", False, None, False),
     "tf32": ("tf32", False, None, False),
+    "tf32_cl": ("tf32", True, None, False),
     "fp16": ("fp16", False, None, False),
     "fp16_cl": ("fp16", True, None, False),
     "bf16_cl": ("bf16", True, None, False),
@@ -210,6 +211,29 @@ def gpu_comparison(results: list[dict], gpu_name: str | None, sm_count: int | No
 
 # --- CLI -------------------------------------------------------------------------------------------------
 
+def _machine_key(prov: dict) -> dict:
+    """What must not change between the calls of one resumed ladder."""
+    gpu = prov.get("gpu") or {}
+    return {"gpu": gpu.get("name"), "driver": gpu.get("driver"), "torch": (prov.get("versions") or {}).get("torch"),
+            "cpu": (prov.get("host") or {}).get("cpu") if not gpu else None}
+
+
+def resume_from(out: Path, body: dict) -> set[tuple[str, int]]:
+    """Carry the results of an earlier call into ``body``; return the (config, batch) pairs already measured."""
+    prev = files.read_json(out, "benchmark to resume")
+    if not isinstance(prev, dict) or prev.get("stage") != "bench" or prev.get("backend") != body["backend"]:
+        raise UserError(f"{out} is not a bench --backend {body['backend']} result; give --resume the --out of such a run")
+    was, now = _machine_key(prev.get("provenance") or {}), _machine_key(body["provenance"])
+    if was != now:
+        diff = ", ".join(f"{k} {was[k]} -> {now[k]}" for k in was if was[k] != now[k])
+        raise UserError(f"{out} was measured on another machine or software ({diff}); write to a new --out instead")
+    body["results"] = list(prev.get("results", []))
+    body["earlier_calls"] = [*prev.get("earlier_calls", []),
+                             {k: prev.get(k) for k in ("wall_seconds", "load_average")}
+                             | {"date": (prev.get("provenance") or {}).get("date")}]
+    return {(r["variant"], r["batch"]) for r in body["results"]}
+
+
 def add_arguments(p) -> None:
     p.add_argument("--backend", choices=("ort", "torch-cuda", "torch-cpu", "trt"), default="ort")
     p.add_argument("--models", nargs="+", help="ort: model names/ONNX paths (default fp32 + CPU INT8 forms); "
@@ -228,6 +252,9 @@ def add_arguments(p) -> None:
     p.add_argument("--time-budget", type=float, default=None,
                    help="seconds; stop starting new configurations after this (results so far are kept)")
     p.add_argument("--out", type=Path, help="result JSON (default WORKDIR/results/bench_<backend>.json)")
+    p.add_argument("--resume", action="store_true",
+                   help="torch-cuda/torch-cpu: keep the results already in --out (same GPU, driver and torch) and "
+                        "measure only the missing configurations; with --time-budget a ladder can span several calls")
 
 
 def run(args) -> dict:
@@ -246,6 +273,14 @@ def run(args) -> dict:
 
     def over_budget() -> bool:
         return args.time_budget is not None and time.perf_counter() - t_start > args.time_budget
+
+    done: set[tuple[str, int]] = set()
+    if args.resume:
+        if args.backend not in ("torch-cuda", "torch-cpu"):
+            raise UserError("--resume applies to --backend torch-cuda and torch-cpu")
+        if out.exists():
+            done = resume_from(out, body)
+            print(f"resuming {out}: {len(done)} configuration(s) kept", flush=True)
 
     def record(res: dict) -> None:
         body["results"].append(res)
@@ -276,6 +311,8 @@ def run(args) -> dict:
         torch.set_num_threads(args.threads)
         for config in args.configs or ["fp32"]:
             for b in args.batch or [8]:
+                if (config, b) in done:
+                    continue
                 res = bench_torch(config, b, args.iterations or 10, args.warmup or 2, args.repeats, "cpu")
                 record({**res, "threads": args.threads})
     elif args.backend == "torch-cuda":
@@ -291,7 +328,7 @@ def run(args) -> dict:
         print(f"ResNet50 ({spec.weights_label}); {'; '.join(spec.notes) or 'torchvision model'}; "
               f"GPU {torch.cuda.get_device_name(0)}, torch {torch.__version__}; inductor cache "
               f"{os.environ.get('TORCHINDUCTOR_CACHE_DIR', 'default (/tmp)')}", flush=True)
-        for config, b in [(c, b) for c in configs for b in batches]:
+        for config, b in [(c, b) for c in configs for b in batches if (c, b) not in done]:
             if over_budget():
                 body["skipped"].append(f"{config} batch {b}: time budget")
                 print(f"skipped {config} batch {b}: time budget of {args.time_budget:.0f} s used", flush=True)
@@ -307,6 +344,8 @@ def run(args) -> dict:
                 body["skipped"].append(msg)
                 print(f"failed {msg}", flush=True)
                 save()
+        # A resumed ladder lists its rungs in ladder order, whichever call measured them.
+        body["results"].sort(key=lambda r: (list(TORCH_CONFIGS).index(r["variant"]), r["batch"]))
         gpu = body["provenance"].get("gpu") or {}
         body["comparison"] = gpu_comparison(body["results"], gpu.get("name"), gpu.get("sm_count"))
         _print_gpu_summary(body)

@@ -300,7 +300,7 @@ print(f"H200 / H100 per GPU: MLPerf {h200.per_gpu / h100.per_gpu:.2f}x; datashee
       f"INT8 peak {sheets['H200 SXM'].dense_peak('int8') / sheets['H100 SXM'].dense_peak('int8'):.2f}x")
 
 fig, ax = plt.subplots(figsize=(8, 3.6))
-labels = [f"PyTorch {row['label']}\n{row['gpu']}" for row in ladder]
+labels = [f"PyTorch {row['label']}, batch {row['batch']}\n{row['gpu']}" for row in ladder]
 values = [row["images_per_second"] for row in ladder]
 labels += [f"MLPerf {ref.round} TensorRT {ref.precision}\n{ref.gpu}, per GPU" for ref in mlperf.RESNET50_OFFLINE]
 values += [ref.per_gpu for ref in mlperf.RESNET50_OFFLINE]

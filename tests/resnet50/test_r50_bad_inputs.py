@@ -202,3 +202,27 @@ def test_bad_weights_and_shapes(tmp_path):
     with pytest.raises(UserError, match="does not fit"):
         onnx_tools.run(sess, np.zeros((1, 3, 9, 8), np.float32))
     assert onnx_tools.run(sess, np.zeros((2, 3, 8, 8), np.float32)).shape == (2, 3, 8, 8)
+
+
+def test_bench_resume_keeps_earlier_results_and_refuses_another_machine(tmp_path, capsys):
+    """A time-boxed ladder finished over two calls; a file from other software is refused, left untouched."""
+    out = tmp_path / "bench.json"
+    common = ["--workdir", str(tmp_path), "bench", "--backend", "torch-cpu", "--batch", "1", "--iterations", "1",
+              "--repeats", "1", "--warmup", "0", "--threads", "1", "--out", str(out)]
+    assert main([*common, "--configs", "fp32"]) == 0
+    first = files.read_json(out)
+    assert main([*common, "--configs", "fp32", "tf32", "--resume"]) == 0
+    second = files.read_json(out)
+    assert [r["variant"] for r in second["results"]] == ["fp32", "tf32"]
+    assert second["results"][0] == first["results"][0]  # kept, not measured again
+    assert second["earlier_calls"][0]["date"] == first["provenance"]["date"]
+
+    second["provenance"]["versions"]["torch"] = "1.0"
+    files.write_json(out, second)
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert main([*common, "--configs", "bf16_cl", "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "torch 1.0 ->" in err[0] and "new --out" in err[0]
+    assert out.read_bytes() == before
+    assert main([*common, "--backend", "ort", "--resume"]) == 2
