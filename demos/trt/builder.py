@@ -108,6 +108,10 @@ def build(trt, onnx_path: str | Path, opts: BuildOptions) -> tuple[bytes, dict]:
 
     if opts.flavor == "trt10" and not opts.strongly_typed:
         # The TensorRT 10 way (weak typing). These names do not exist in TensorRT 11.
+        trt_major = int(trt.__version__.split(".")[0])
+        if trt_major >= 11:
+            raise UserError(f"TensorRT {trt.__version__} has no weak typing (BuilderFlag.FP16/INT8 and calibrators "
+                            "were removed in TensorRT 11); build an FP16 or Q/DQ ONNX model strongly typed instead")
         if opts.trt10_fp16:
             config.set_flag(trt.BuilderFlag.FP16)
         if opts.trt10_int8:

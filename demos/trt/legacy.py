@@ -11,6 +11,7 @@ Runs only where ``import tensorrt`` gives TensorRT < 11 and a GPU is present; ot
 :class:`~demos.errors.MissingRuntime` with the reason.
 """
 
+# trt-api: 10
 from __future__ import annotations
 
 from pathlib import Path

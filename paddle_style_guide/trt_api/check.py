@@ -17,6 +17,7 @@ Version claims and guards (documented in ``paddle_style_guide/guide/code-blocks.
   combinations select the branches walked for each version; ``if not ...: return``
   guards the rest of the block, as does ``assert``.
 - Attribute uses inside ``try:`` with an ``except AttributeError`` handler are not reported.
+- A function parameter named ``trt`` holds the ``tensorrt`` module (the demos pass it in).
 """
 
 from __future__ import annotations

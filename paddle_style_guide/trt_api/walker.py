@@ -24,6 +24,9 @@ MODULES = {
     "tensorrt_rtx_bindings": "tensorrt_rtx",
 }
 MAJOR_NAME = "TRT_MAJOR"
+# A function parameter with one of these names (and no annotation) holds the TensorRT module: the demos pass
+# ``tensorrt`` or ``tensorrt_rtx`` in, so one builder serves TensorRT 10, 11 and RTX.
+MODULE_PARAMS = ("trt",)
 EXITS = {"sys.exit", "exit", "quit", "os._exit", "pytest.skip", "pytest.exit"}
 
 
@@ -417,6 +420,8 @@ class Walker:
                 value = self.annotation(arg.annotation, env, visit=False)
             if i == 0 and cls is not None and not static and arg in positional:
                 value = frozenset({Ref("self", value=cls)})
+            if value is None and arg.arg in MODULE_PARAMS and "tensorrt" in self.surfaces:
+                value = frozenset({Ref("module", "tensorrt", "tensorrt")})
             env[arg.arg] = value
         saved = self.facts
         self.facts = []

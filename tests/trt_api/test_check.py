@@ -139,8 +139,9 @@ def test_declared_versions_limit_the_check(surfaces):
                 "5: tensorrt_rtx.BuilderFlag.INT8: missing in TensorRT-RTX 1.7.1.116",
             ],
         ),
-        # a shadowing local is not the module
-        ("import tensorrt as trt\ndef f(trt):\n    return trt.build_engine\n", []),
+        # a shadowing local is not the module (a parameter named trt is: see the test below)
+        ("import tensorrt as trt\ndef f():\n    trt = object()\n    return trt.build_engine\n", []),
+        ("import tensorrt as trt\ndef f(t):\n    trt = t\n    return trt.build_engine\n", []),
         # getattr with a default is a feature test, without one it is a use
         ("import tensorrt as trt\nx = getattr(trt.Builder, 'build_engine', None)\n", []),
         (
@@ -234,3 +235,22 @@ def test_claims_are_read_from_comments_only(surfaces):
     code = '"""Docstring that shows the syntax:\n# trt-api: 10\n"""\nimport tensorrt as trt\ntrt.BuilderFlag.FP16\n'
     assert check.claim_lines(code) == []
     assert run(code, surfaces) == [f"5: tensorrt.BuilderFlag.FP16: missing in {V11}"]
+
+
+def test_a_parameter_named_trt_holds_the_tensorrt_module(surfaces):
+    """The demos pass the module in (``def build(trt, ...)``); its names are checked like an import's."""
+    code = """
+    def build(trt, network, fp16):
+        config = trt.Builder(trt.Logger()).create_builder_config()
+        config.set_flag(trt.BuilderFlag.FP16)
+        trt_major = int(trt.__version__.split(".")[0])
+        if fp16 and trt_major < 11:
+            config.set_flag(trt.BuilderFlag.FP16)
+        return config.max_workspace_size
+    """
+    assert run(code, surfaces) == [
+        f"4: tensorrt.BuilderFlag.FP16: missing in {V11}",
+        f"8: tensorrt.IBuilderConfig.max_workspace_size (config.max_workspace_size): missing in {V10}, {V11}",
+    ]
+    # Any other parameter name is an unknown receiver, as before.
+    assert run(code.replace("trt", "mod"), surfaces) == []
