@@ -126,8 +126,12 @@ def _mb(path) -> float | None:
 def _prov_summary(p: dict) -> dict:
     v = p.get("versions", {})
     gpu = p.get("gpu") or {}
-    return {"date": p.get("date", "")[:10], "cpu": p.get("host", {}).get("cpu"),
-            "cpu_count": p.get("host", {}).get("cpu_count"), "gpu": gpu.get("name"), "driver": gpu.get("driver"),
+    host = p.get("host", {})
+    # INT8 on a CPU depends on its byte dot-product instructions: name them (or their absence) next to the CPU.
+    int8_isa = [f for f in host.get("cpu_flags") or [] if "vnni" in f or f == "amx_int8"]
+    return {"date": p.get("date", "")[:10], "cpu": host.get("cpu"),
+            "int8_dot_product": (", ".join(int8_isa) or "none (no VNNI)") if "cpu_flags" in host else None,
+            "cpu_count": host.get("cpu_count"), "gpu": gpu.get("name"), "driver": gpu.get("driver"),
             "torch": v.get("torch"), "onnxruntime": v.get("onnxruntime"), "modelopt": v.get("nvidia-modelopt"),
             "tensorrt": v.get("tensorrt"), "tensorrt_rtx": v.get("tensorrt-rtx-cu13-bindings")}
 
@@ -214,9 +218,13 @@ def provenance_lines(rep: dict) -> list[str]:
 def bench_lines(record: dict) -> list[str]:
     """A table of one ``bench`` record of any backend (e.g. ONNX Runtime on CPU), with its provenance."""
     prov = record.get("provenance") or {}
-    lines = ["| model | backend | batch | img/s | p50 ms | p99 ms |", "|---|---|---:|---:|---:|---:|"]
-    for r in record.get("results") or []:
-        lines.append(f"| {r['variant']} | {r['backend']} | {r['batch']} | {r['images_per_s']:,.1f} | "
+    results = record.get("results") or []
+    fp32 = {(r["backend"], r["batch"]): r["images_per_s"] for r in results if r["variant"] == "fp32"}
+    lines = ["| model | backend | batch | img/s | × FP32 | p50 ms | p99 ms |", "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        base = fp32.get((r["backend"], r["batch"]))
+        ratio = f"{r['images_per_s'] / base:.2f}" if base else "—"
+        lines.append(f"| {r['variant']} | {r['backend']} | {r['batch']} | {r['images_per_s']:,.1f} | {ratio} | "
                      f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p99']:.1f} |")
     summary = _prov_summary(prov)
     lines.append("Measured on " + ", ".join(f"{k}: {v}" for k, v in summary.items() if v)

@@ -349,6 +349,45 @@ for fmt, nbytes in (("FP32", 4), ("FP16", 2), ("INT8", 1)):
 print(f"  compute: {GFLOP_PER_IMAGE} GFLOP per 224x224 image (the figure demos.resnet50.bench uses)")
 
 # %%
+# Why the three INT8 models run at three speeds
+# ---------------------------------------------
+# The three INT8 files in the CPU table hold the same kind of arithmetic on paper; what differs is what
+# ONNX Runtime's CPU kernels can do with them.
+# The column "× FP32" divides each throughput by the FP32 row.
+#
+# - ``int8_max`` is the model for TensorRT: FP32 weights behind QuantizeLinear/DequantizeLinear pairs,
+#   which TensorRT folds into INT8 kernels when it builds an engine.
+#   ONNX Runtime's CPU provider runs its convolutions in float and every Q/DQ pair as two extra operators,
+#   so it is slower than FP32: emulation, useful to check accuracy, not to deploy.
+# - ``cpu_int8_trt_scales`` stores the weights as int8 per output channel with TensorRT's scales and
+#   quantizes every activation with TensorRT's symmetric scale ``amax / 127``.
+#   ONNX Runtime then fuses each DequantizeLinear → Conv → QuantizeLinear into one integer convolution.
+#   Its fast x86 kernels multiply *unsigned* 8-bit activations by signed 8-bit weights (the byte dot
+#   product of AVX512-VNNI and AVX-VNNI multiplies an unsigned byte by a signed one), so this form carries
+#   TensorRT's int8 codes as uint8: zero point 0 after ReLU, where no value is negative, and 128 elsewhere.
+#   The grid of values is TensorRT's, so one calibration serves both deployments.
+# - ``cpu_int8_best`` is ONNX Runtime's own recipe: asymmetric uint8 activations from its MinMax
+#   calibration, which spend all 256 codes on each tensor's observed range.
+#   Same kernels, so about the same speed; finer steps on ReLU outputs, other rounding, so a slightly
+#   different accuracy (the EfficientNet-Lite0 table above has both).
+#
+# The gains depend on the CPU: the line under the table that starts with "Measured on" names its byte
+# dot-product instructions.
+# Without VNNI (AVX2 only) the kernels add pairs of byte products in 16-bit integers, which can overflow;
+# ``ptq`` then writes the dense convolutions with 7-bit weights (ONNX Runtime's ``reduce_range``), and the
+# speed-up is smaller.
+#
+# The model matters too. On ResNet50 the two CPU forms run at about the same speed; on EfficientNet-Lite0
+# (the full-size table above) the form with TensorRT's scales gains much less than ONNX Runtime's own.
+# EfficientNet-Lite0 uses ReLU6, a ``Clip(0, 6)``, and ONNX Runtime removes a Clip in front of a
+# QuantizeLinear only when the quantized range already stops at the Clip's bounds.
+# With TensorRT's step ``amax / 127`` and zero point 0, the uint8 range reaches ``255 · amax / 127``,
+# about twice amax: above 6 for every ReLU6 of this model, so each Clip stays a float operator
+# between an extra DequantizeLinear/QuantizeLinear pair.
+# ONNX Runtime's asymmetric scales end the range at the observed maximum, and the Clips disappear.
+# TensorRT has no such limit: it fuses the clipping into the convolution kernel.
+
+# %%
 # Copy this
 # ---------
 # The whole pipeline on a small scale, as on this page, from the root of the repository (the tests run it

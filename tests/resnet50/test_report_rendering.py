@@ -88,6 +88,11 @@ def test_cpu_bench_table_with_provenance():
     lines = report.bench_lines(rec)
     assert len([ln for ln in lines if ln.startswith("| ") and "| model |" not in ln]) == len(rec["results"])
     assert "onnxruntime: " in lines[-1] and "cpu: " in lines[-1]
+    # The speed-up column is each row's throughput over the FP32 row of the same batch.
+    fp32 = next(r["images_per_s"] for r in rec["results"] if r["variant"] == "fp32")
+    for r in rec["results"]:
+        row = next(ln for ln in lines if ln.startswith(f"| {r['variant']} |"))
+        assert row.split(" | ")[4] == f"{r['images_per_s'] / fp32:.2f}"
 
 
 def test_report_stage_writes_gpu_plot(tmp_path, capsys):
