@@ -429,7 +429,7 @@ def run(args) -> dict:
               weight_scales=args.weight_scales, fold_bn=args.fold_bn, optimizer=args.optimizer)
     rec["data"] = {"folder": str(args.data), "split": "calibration pool", "data_sha256": data.data_hash(items),
                    **stats.to_dict()}
-    print(f"QAT: {rec['steps']} steps on {rec['images']} images, loss {rec['loss_first']:.4f} -> {rec['loss_last']:.4f}; "
+    print(f"QAT: {rec['steps']} step{'s' * (rec['steps'] != 1)} on {rec['images']} images, loss {rec['loss_first']:.4f} -> {rec['loss_last']:.4f}; "
           f"exported -> {out} (ORT vs PyTorch fake-quant: rel L2 {rec['export_check']['rel_l2_vs_torch_fakequant']:.1e})")
     wd.record("qat", "int8_qat", rec)
     return rec
