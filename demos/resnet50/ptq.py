@@ -25,6 +25,7 @@ pool (see :mod:`demos.data`).
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
@@ -38,6 +39,25 @@ from demos.resnet50 import calibration, common, cpu_int8, qdq
 from demos.resnet50.workdir import Workdir
 
 MODELOPT_METHODS = ("max", "entropy")  # what ModelOpt's ONNX INT8 PTQ really implements
+_NO_NVML_NOTED = False
+
+
+class _NoGpuCount(logging.Filter):
+    """Drop ModelOpt's ``ERROR - Failed to get GPU count: NVML ...`` (0.47), remembering that it happened.
+
+    ModelOpt counts GPUs through NVML before calibrating; on a machine without an NVIDIA driver that fails,
+    it logs the error and calibrates on the CPU, which is what ``calibration_eps=["cpu"]`` asked for.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.dropped = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Failed to get GPU count"):
+            self.dropped = True
+            return False
+        return True
 
 
 def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_precision: str = "fp32",
@@ -45,8 +65,10 @@ def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_preci
     """ModelOpt ONNX PTQ on a copy of ``fp32_path``; returns the quantized ONNX model (also saved to ``out``)."""
     if method not in MODELOPT_METHODS:
         raise ValueError(f"ModelOpt's ONNX PTQ implements {MODELOPT_METHODS}, not {method!r}")
+    from modelopt.onnx.logging_config import logger as modelopt_logger
     from modelopt.onnx.quantization import quantize
 
+    global _NO_NVML_NOTED
     src = onnx_tools.load(fp32_path)
     name = onnx_tools.input_name(src)
     batch = max(1, min(batch, len(calib)))
@@ -55,10 +77,19 @@ def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_preci
         copy = Path(tmp) / "input.onnx"
         shutil.copyfile(fp32_path, copy)  # quantize() rewrites the file it is given
         result = Path(tmp) / "output.onnx"
-        quantize(str(copy), quantize_mode="int8", calibration_data={name: calib[:n]}, calibration_method=method,
-                 calibration_shapes=f"{name}:{batch}x{'x'.join(str(d) for d in calib.shape[1:])}",
-                 calibration_eps=["cpu"], high_precision_dtype=high_precision, output_path=str(result),
-                 log_level="WARNING")
+        no_gpu_count = _NoGpuCount()
+        modelopt_logger.addFilter(no_gpu_count)
+        try:
+            quantize(str(copy), quantize_mode="int8", calibration_data={name: calib[:n]},
+                     calibration_method=method,
+                     calibration_shapes=f"{name}:{batch}x{'x'.join(str(d) for d in calib.shape[1:])}",
+                     calibration_eps=["cpu"], high_precision_dtype=high_precision, output_path=str(result),
+                     log_level="WARNING")
+        finally:
+            modelopt_logger.removeFilter(no_gpu_count)
+        if no_gpu_count.dropped and not _NO_NVML_NOTED:
+            _NO_NVML_NOTED = True
+            print("note: ModelOpt found no NVIDIA driver (NVML) and calibrated on the CPU, as asked")
         model = onnx_tools.load(result)
     onnx_tools.set_metadata(model, onnx_tools.metadata(src))
     onnx_tools.save(model, out)
@@ -69,6 +100,8 @@ def quantize_all(fp32_path, wd: Workdir, items: list[data.Item], methods=calibra
                  entropy_source: str = "modelopt", percentile: float = 99.99, high_precision: str = "fp32",
                  cpu_forms: bool = True, cpu_from: str = "max", reduce_range: str = "auto") -> dict:
     """Write ``int8_<method>.onnx`` for each method (and the CPU forms); return the stage record."""
+    global _NO_NVML_NOTED
+    _NO_NVML_NOTED = False  # the NVML note, if any, once per stage run
     src = onnx_tools.load(fp32_path)
     spec = onnx_tools.spec_of(src, fp32_path)
     stats = data.LoadStats()

@@ -427,6 +427,10 @@ if study is not None:
 # * A TensorRT 10 calibration cache gives wrong results or is ignored: it belongs to one network (tensor
 #   names) and one TensorRT version (its header); delete it after changing either, and calibrate again.
 # * ModelOpt's ``quantize`` changed the FP32 file: it rewrites its input; give it a copy.
+# * ``ERROR - Failed to get GPU count: NVML Shared Library Not Found`` from ModelOpt's ``quantize`` on a
+#   machine without an NVIDIA driver (the output of "Copy this" above shows it): harmless.
+#   ModelOpt 0.47 logs it while it counts GPUs and then calibrates on the CPU.
+#   The demo's ``ptq`` stage replaces the line with a one-line note.
 # * ModelOpt ``calibration_method="percentile"`` gives the same model as ``max``: its ONNX INT8 PTQ
 #   implements max and entropy only; compute other ranges yourself and write them into the Q/DQ scales.
 # * The INT8 model looks much worse on ONNX Runtime CPU than expected: with all graph optimizations ORT

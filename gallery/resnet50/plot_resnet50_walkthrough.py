@@ -173,8 +173,8 @@ cli("fp16", "--calib-count", "8")
 # Runtime's CPU kernels.
 # Here it runs one calibrator on 16 images, and skips the CPU forms, to keep the page short.
 #
-# On a machine without an NVIDIA driver ModelOpt logs an ``ERROR`` line about NVML while it looks for GPUs;
-# it then calibrates on the CPU as asked, so the line is harmless there.
+# On a machine without an NVIDIA driver, ModelOpt logs an ``ERROR`` line about NVML while it counts GPUs,
+# then calibrates on the CPU as asked; ``ptq`` replaces that harmless line with the ``note:`` below.
 
 cli("ptq", "--methods", "max", "--calib-count", "16", "--no-cpu-forms")
 

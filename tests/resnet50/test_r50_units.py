@@ -138,3 +138,38 @@ def test_cpu_form_overflow_guard_selects_layers():
     assert float(ov["c"][0]["scale"]) == pytest.approx(6.0 / 127)  # the Clip input shares the output's scale
     assert cpu_int8._bounded_clip_outputs(model, amax) == {"r6"}
     assert set(cpu_int8._dense_conv_weight_overrides(model, {"x"})) == {"w"}
+
+
+def test_modelopt_nvml_error_becomes_one_note(eff, monkeypatch, capfd):
+    """ModelOpt 0.47 logs ERROR 'Failed to get GPU count' on machines without an NVIDIA driver, then calibrates
+    on the CPU; ``ptq`` swallows that line, prints one note instead, and leaves ModelOpt's logger as it was."""
+    import shutil
+
+    import modelopt.onnx.quantization as moq
+    from modelopt.onnx.logging_config import logger
+
+    from demos.resnet50 import ptq
+
+    def fake_quantize(path, output_path, **kwargs):  # what ModelOpt does on a CPU-only machine, minus the work
+        logger.error("Failed to get GPU count: NVML Shared Library Not Found")
+        logger.error("an unrelated error stays visible")
+        shutil.copyfile(path, output_path)
+
+    monkeypatch.setattr(moq, "quantize", fake_quantize)
+    monkeypatch.setattr(ptq, "_NO_NVML_NOTED", False)
+    import logging
+
+    shown = []  # what ModelOpt's logger lets through to its handlers
+    handler = logging.Handler()
+    handler.emit = lambda record: shown.append(record.getMessage())
+    filters = list(logger.filters)
+    calib = np.zeros((2, 3, 224, 224), np.float32)
+    logger.addHandler(handler)
+    try:
+        for _ in range(2):
+            ptq.modelopt_quantize(eff.path("fp32.onnx"), eff.root / "nvml_check.onnx", calib, "max")
+    finally:
+        logger.removeHandler(handler)
+    assert shown == ["an unrelated error stays visible"] * 2
+    assert capfd.readouterr().out.count("note: ModelOpt found no NVIDIA driver") == 1
+    assert logger.filters == filters
