@@ -36,6 +36,9 @@ SCHEMA = 1
 DEPRECATED = re.compile(
     r"(?:^|\n)[ \t]*(?::class:`[^`]*`[ \t]*)?\[DEPRECATED\][ \t]*(?:Deprecated in TensorRT ([0-9][0-9.]*[0-9]))?"
 )
+# Functions whose pybind11 signature names no Python type (``-> detail::accessor<...>``: the C++ side looks
+# the object up at run time), with the class their docstring describes ("Return the plugin registry ...").
+UNTYPED_RETURNS = {"get_plugin_registry": "IPluginRegistry"}
 
 
 def deprecation(text):
@@ -127,6 +130,7 @@ def main(package, public, out_path, site_dir=None):
     for name, cls in classes.items():
         qual = getattr(cls, "__module__", "") + "." + getattr(cls, "__qualname__", cls.__name__)
         signature_names[qual] = name
+    classes_by_short = {name.rsplit(".", 1)[1]: name for name in classes if name.count(".") == 1}
 
     def type_of(text):
         if not text:
@@ -146,7 +150,8 @@ def main(package, public, out_path, site_dir=None):
         for line in doc.splitlines():
             m = pattern.match(line.strip())
             if m:
-                found.add(type_of(m.group(1)))
+                untyped = m.group(1).strip().startswith("detail::accessor") and name in UNTYPED_RETURNS
+                found.add(classes_by_short.get(UNTYPED_RETURNS[name]) if untyped else type_of(m.group(1)))
         return found.pop() if len(found) == 1 else None
 
     def property_type(prop):

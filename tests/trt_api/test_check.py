@@ -254,3 +254,17 @@ def test_a_parameter_named_trt_holds_the_tensorrt_module(surfaces):
     ]
     # Any other parameter name is an unknown receiver, as before.
     assert run(code.replace("trt", "mod"), surfaces) == []
+
+
+def test_the_plugin_registry_is_typed(surfaces):
+    """``get_plugin_registry`` has no Python return type in its pybind11 signature; the surface supplies it."""
+    code = """
+    import tensorrt as trt
+    registry = trt.get_plugin_registry()
+    registry.register_creator
+    registry.register_creator_v2_that_never_was
+    """
+    assert run(code, surfaces) == [
+        "5: tensorrt.IPluginRegistry.register_creator_v2_that_never_was "
+        f"(registry.register_creator_v2_that_never_was): missing in {V10}, {V11}",
+    ]
