@@ -27,6 +27,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# Byte dot-product instructions (int32 accumulation) that ONNX Runtime's x86 INT8 kernels use when present.
+INT8_DOT_PRODUCT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "avx512vnni", "amx_int8"})
+
+
+def int8_dot_product(flags) -> list[str]:
+    """The INT8 dot-product instructions among ``flags`` (e.g. a recorded ``cpu_flags`` list), sorted."""
+    return sorted(INT8_DOT_PRODUCT_FLAGS.intersection(flags))
+
+
 def cpu_flags() -> list[str]:
     """The SIMD features that decide INT8 speed on CPU (AVX512-VNNI and friends)."""
     try:

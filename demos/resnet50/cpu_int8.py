@@ -50,8 +50,7 @@ NO_LOGIT_QUANT = {"OpTypesToExcludeOutputQuantization": ["Gemm", "MatMul"]}
 
 
 def has_vnni() -> bool:
-    flags = set(provenance.cpu_flags())
-    return bool(flags & {"avx512_vnni", "avx_vnni", "avx512vnni", "amx_int8"})
+    return bool(provenance.int8_dot_product(provenance.cpu_flags()))
 
 
 class _Reader:

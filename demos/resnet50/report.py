@@ -128,7 +128,7 @@ def _prov_summary(p: dict) -> dict:
     gpu = p.get("gpu") or {}
     host = p.get("host", {})
     # INT8 on a CPU depends on its byte dot-product instructions: name them (or their absence) next to the CPU.
-    int8_isa = [f for f in host.get("cpu_flags") or [] if "vnni" in f or f == "amx_int8"]
+    int8_isa = provenance.int8_dot_product(host.get("cpu_flags") or [])
     return {"date": p.get("date", "")[:10], "cpu": host.get("cpu"),
             "int8_dot_product": (", ".join(int8_isa) or "none (no VNNI)") if "cpu_flags" in host else None,
             "cpu_count": host.get("cpu_count"), "gpu": gpu.get("name"), "driver": gpu.get("driver"),

@@ -143,6 +143,7 @@ def test_cpu_form_overflow_guard_selects_layers():
 def test_modelopt_nvml_error_becomes_one_note(eff, monkeypatch, capfd):
     """ModelOpt 0.47 logs ERROR 'Failed to get GPU count' on machines without an NVIDIA driver, then calibrates
     on the CPU; ``ptq`` swallows that line, prints one note instead, and leaves ModelOpt's logger as it was."""
+    import logging
     import shutil
 
     import modelopt.onnx.quantization as moq
@@ -157,8 +158,6 @@ def test_modelopt_nvml_error_becomes_one_note(eff, monkeypatch, capfd):
 
     monkeypatch.setattr(moq, "quantize", fake_quantize)
     monkeypatch.setattr(ptq, "_NO_NVML_NOTED", False)
-    import logging
-
     shown = []  # what ModelOpt's logger lets through to its handlers
     handler = logging.Handler()
     handler.emit = lambda record: shown.append(record.getMessage())
