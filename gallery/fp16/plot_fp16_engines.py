@@ -455,7 +455,7 @@ from demos.resnet50 import fp16
 
 
 def to_fp16(onnx_in: str, onnx_out: str, calibration: np.ndarray) -> None:
-    """FP16 ONNX model with FP32 inputs/outputs; nodes above 512 in magnitude stay FP32."""
+    """FP16 ONNX model with FP32 inputs and outputs; nodes above 512 stay FP32."""
     input_name = onnx.load(onnx_in, load_external_data=False).graph.input[0].name
     with tempfile.TemporaryDirectory() as tmp:
         npz = str(Path(tmp) / "calibration.npz")
@@ -507,7 +507,8 @@ with tempfile.TemporaryDirectory() as tmp, fp16.autocast_decisions():
         build_fp16_engine(out, str(Path(tmp) / "model_fp16.plan"))
         print("build_fp16_engine: plan written")
     else:
-        print("build_fp16_engine skipped: TensorRT is not installed (`import tensorrt` fails)")
+        print("build_fp16_engine skipped: TensorRT is not installed "
+              "(`import tensorrt` fails)")
 
 # %%
 # Common errors and fixes

@@ -373,13 +373,14 @@ def quantize_int8(fp32_onnx, calib_images, out_onnx, method="entropy", exclude=(
 
 
 def node_names_reading(onnx_path, weights):
-    """ONNX node names of the layers whose weight initializers are named in ``weights``."""
+    """ONNX node names of the layers whose weight initializers are in ``weights``."""
     graph = onnx.load(str(onnx_path)).graph
-    return [n.name for n in graph.node if len(n.input) > 1 and n.input[1] in set(weights)]
+    wanted = set(weights)
+    return [n.name for n in graph.node if len(n.input) > 1 and n.input[1] in wanted]
 
 
 def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
-    """TensorRT 11 (and 10): a strongly typed network; the scales come from the model."""
+    """TensorRT 11 (and 10): strongly typed network; the scales come from the model."""
     import tensorrt as trt
 
     logger = trt.Logger(trt.Logger.WARNING)
@@ -413,16 +414,17 @@ worst = sorted(rows, key=lambda r: -r["rel_l2_vs_fp32"])[:3]
 exclude = node_names_reading(fp32_model, [r["layers"][0] + ".weight" for r in worst])
 print("excluded nodes:", exclude)
 with tempfile.TemporaryDirectory() as tmp:
-    out = quantize_int8(fp32_model, images, Path(tmp) / "model_int8.onnx", "max", exclude)
+    out = Path(tmp) / "model_int8.onnx"
+    quantize_int8(fp32_model, images, out, "max", exclude)
     q_nodes = sum(n.op_type == "QuantizeLinear" for n in onnx.load(str(out)).graph.node)
     print(f"{out.name}: {q_nodes} QuantizeLinear nodes")
     try:
         build_int8_engine(out, Path(tmp) / "model_int8.plan")
         print("build_int8_engine: plan written")
     except ImportError as exc:
-        print(f"skipped: build_int8_engine ({exc.__class__.__name__}: tensorrt is not "
-              "installed here); the TensorRT-RTX build above shows that a Q/DQ model of "
-              "this form parses and builds")
+        print(f"skipped: build_int8_engine ({exc.__class__.__name__}: tensorrt is "
+              "not installed here); the TensorRT-RTX build above shows that a Q/DQ "
+              "model of this form parses and builds")
 
 # %%
 # Common errors and fixes

@@ -385,7 +385,7 @@ def quantization_aware_training(model, calib_batches, train_batches, epochs=1, l
 
 
 def export_qdq_onnx(model, example, path):
-    """Fake quantizers -> QuantizeLinear/DequantizeLinear, with the TorchScript exporter."""
+    """Fake quantizers -> QuantizeLinear/DequantizeLinear (TorchScript exporter)."""
     batch = {0: "batch"}
     with torch.no_grad():
         torch.onnx.export(model, (example,), path, dynamo=False, opset_version=17,
@@ -433,7 +433,8 @@ with tempfile.TemporaryDirectory() as tmp:
         build_int8_engine(onnx_path, str(Path(tmp) / "model_int8_qat.plan"))
         print("build_int8_engine: plan written")
     else:
-        print("build_int8_engine skipped: TensorRT is not installed (`import tensorrt` fails)")
+        print("build_int8_engine skipped: TensorRT is not installed "
+              "(`import tensorrt` fails)")
 
 # %%
 # Common errors and fixes
