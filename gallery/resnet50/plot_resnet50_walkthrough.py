@@ -37,6 +37,7 @@ images and on a GPU, produced by the same commands and committed to the reposito
 
 import json
 import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 

@@ -48,6 +48,16 @@ class ReaderEnv:
         env.update(extra)
         return env
 
+    def reader_data(self) -> dict[str, str]:
+        """What a reader with the sample images and a warm cache sets: the checkout's sample folder
+        and the site build's cache (keyed files: reused only when model, data and code match)."""
+        from demos import data, locations
+
+        env = {locations.CACHE_ENV: str(locations.cache_root())}
+        if data.SAMPLES.is_dir():
+            env[locations.SAMPLES_ENV] = str(data.SAMPLES)
+        return env
+
     def run(self, argv: list[str], cwd: Path, timeout: float = 600, **extra: str):
         return subprocess.run([str(a) for a in argv], cwd=cwd, env=self.env(**extra), capture_output=True,
                               text=True, timeout=timeout)
@@ -77,10 +87,11 @@ def reader_env(extras: str = "cpu") -> ReaderEnv:
                                   check=True, capture_output=True, text=True).stdout.strip())
     project_site = sysconfig.get_paths()["purelib"]
     (purelib / "zz_project_venv.pth").write_text(f"import site; site.addsitedir({project_site!r})\n")
-    spec = f"{wheel}[{extras}]" if extras else str(wheel)
+    # Exactly the line the gallery pages show, typed in the folder the wheel was downloaded to.
+    spec = f"{wheel.name}[{extras}]" if extras else wheel.name
     proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
                            "--no-index", "--quiet", "--disable-pip-version-check", spec],
-                          capture_output=True, text=True, cwd=tmp)
+                          capture_output=True, text=True, cwd=wheel.parent)
     if proc.returncode != 0:
         raise RuntimeError(f"pip install {spec} into a fresh venv failed:\n{proc.stdout[-2000:]}\n"
                            f"{proc.stderr[-3000:]}")
