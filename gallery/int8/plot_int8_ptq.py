@@ -408,7 +408,7 @@ def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
 art = gallery_cache.Artifacts("efficientnet_lite0")  # the page's model and images
 fp32_model = art.fp32_onnx()
 images = art.images("calib", count=32).array
-# The three most sensitive layers of the committed study (calib_study.RESULT, in the package).
+# The three most sensitive layers of the committed study (a file in the package).
 rows = files.read_json(calib_study.RESULT, "calibration study")["sensitivity"]["rows"]
 worst = sorted(rows, key=lambda r: -r["rel_l2_vs_fp32"])[:3]
 exclude = node_names_reading(fp32_model, [r["layers"][0] + ".weight" for r in worst])

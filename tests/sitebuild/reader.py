@@ -96,3 +96,123 @@ def reader_env(extras: str = "cpu") -> ReaderEnv:
         raise RuntimeError(f"pip install {spec} into a fresh venv failed:\n{proc.stdout[-2000:]}\n"
                            f"{proc.stderr[-3000:]}")
     return ReaderEnv(venv, wheel)
+
+
+# -- What a reader takes from the rendered English site --------------------------------------------------
+
+GALLERY = ROOT / "gallery"
+SCRIPTS = sorted(p for p in GALLERY.rglob("plot_*.py") if (p.parent / "GALLERY_HEADER.rst").exists())
+# The notebook that proves the .ipynb path: a short page (the scripts cover every page's code).
+NOTEBOOK = "concepts/plot_fake_quant_ste"
+NOTEBOOK_RUNNER = (
+    "import nbclient, nbformat, sys; nb = nbformat.read(sys.argv[1], as_version=4); "
+    "nbclient.NotebookClient(nb, timeout=600, kernel_name='python3', "
+    "resources={'metadata': {'path': '.'}}).execute(); nbformat.write(nb, sys.argv[1]); "
+    "import demos; print(demos.__file__)")
+
+
+def gallery_page(html_root: Path, language: str, script: Path) -> Path:
+    return html_root / language / "docs/auto_gallery" / script.relative_to(GALLERY).with_suffix(".html")
+
+
+def soup(path: Path):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def download(html_root: Path, script: Path, suffix: str) -> Path:
+    """The file that the English page's download link of type ``suffix`` points to."""
+    page = gallery_page(html_root, "en", script)
+    hrefs = [a["href"] for a in soup(page).select("a.download") if a["href"].endswith(suffix)]
+    assert len(hrefs) == 1, f"{page.name}: expected one {suffix} download, found {hrefs}"
+    target = (page.parent / hrefs[0]).resolve()
+    assert target.is_file(), f"{page.name}: broken download {hrefs[0]}"
+    return target
+
+
+def copy_this_blocks(section) -> tuple[list[str], list[list[str]]]:
+    """(Python code blocks, runnable console blocks as command lists) of a rendered section, no outputs.
+
+    A console block runs only when its first line is ``# test: run`` (the style guide's convention).
+    """
+    python, console = [], []
+    for div in section.find_all("div", class_="highlight"):
+        classes = " ".join(div.parent.get("class", []))
+        if "sphx-glr-script-out" in classes:
+            continue  # what the code printed when the page was built
+        text = div.get_text()
+        if "highlight-python" in classes.lower():
+            python.append(text)
+        elif "highlight-console" in classes and text.splitlines()[0].strip() == "# test: run":
+            console.append([ln[2:] for ln in text.splitlines() if ln.startswith("$ ")])
+    return python, console
+
+
+def copy_this_sections(html_root: Path) -> dict[str, object]:
+    """Script stem -> the ``<section id="copy-this">`` of every English gallery page that has one."""
+    out = {}
+    for script in SCRIPTS:
+        section = soup(gallery_page(html_root, "en", script)).find("section", id="copy-this")
+        if section is not None:
+            out[script.stem] = section
+    return out
+
+
+@dataclass
+class Job:
+    """Commands a reader runs one after the other in one empty folder, with files put there first."""
+
+    key: str
+    commands: list[list[str]]
+    files: dict[str, str | Path]  # name -> text, or a file to copy
+    weight: float = 1.0  # longer jobs start first
+    folder: Path | None = None
+    results: list[subprocess.CompletedProcess] | None = None
+
+
+def _run_job(env: ReaderEnv, job: Job) -> Job:
+    job.folder = Path(tempfile.mkdtemp(prefix=f"reader-{job.key}-"))
+    atexit.register(shutil.rmtree, job.folder, ignore_errors=True)
+    for name, content in job.files.items():
+        if isinstance(content, Path):
+            shutil.copy(content, job.folder / name)
+        else:
+            (job.folder / name).write_text(content, encoding="utf-8")
+    job.results = []
+    for argv in job.commands:
+        # Two jobs share the two cores: one thread each, so they do not slow each other down.
+        proc = env.run([env.python if a == "python" else a for a in argv], cwd=job.folder, timeout=900,
+                       OMP_NUM_THREADS="1", **env.reader_data())
+        job.results.append(proc)
+        if proc.returncode != 0:
+            break
+    return job
+
+
+@functools.cache
+def reader_jobs(html_root: Path) -> dict[str, Job]:
+    """Run, once per session and two at a time, everything the tests take from the rendered site:
+    each "Copy this" section (``copy-this:<stem>``), each downloaded script (``py:<stem>``) and the
+    notebook (``ipynb``)."""
+    import shlex
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = reader_env("cpu")
+    jobs = []
+    for stem, section in copy_this_sections(html_root).items():
+        python, console = copy_this_blocks(section)
+        commands = [["python", "copy_this.py"]] if python else []
+        commands += [shlex.split(c) for block in console for c in block]
+        files = {"copy_this.py": "\n\n".join(python)} if python else {}
+        jobs.append(Job(f"copy-this:{stem}", commands, files, weight=len(commands)))
+    for script in SCRIPTS:
+        jobs.append(Job(f"py:{script.stem}", [["python", script.name]],
+                        {script.name: download(html_root, script, ".py")},
+                        weight=4 if "walkthrough" in script.stem else 1))
+    nb = download(html_root, GALLERY / f"{NOTEBOOK}.py", ".ipynb")
+    jobs.append(Job("ipynb", [["python", "-c", NOTEBOOK_RUNNER, nb.name]], {nb.name: nb}))
+    jobs.sort(key=lambda j: -j.weight)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(lambda j: _run_job(env, j), jobs))
+    return {job.key: job for job in done}
