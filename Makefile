@@ -8,9 +8,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: site test po check-po html-en html-zh style pytest browser bench-build clean
 
-$(STAMP): requirements.txt requirements-lock.txt
+# requirements.txt is `pip install -e .[cpu,rtx,site,test]` (see pyproject.toml) with the pins of the lock;
+# the build backend comes first so that the editable install needs no isolated build environment.
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements-lock.txt
+	$(PIP) setuptools -c requirements-lock.txt
+	$(PIP) --no-build-isolation -r requirements.txt -c requirements-lock.txt
 	touch $@
 
 site: $(STAMP)

@@ -121,3 +121,13 @@ html_sidebars = {"**": ["sidebar-nav-bs"]}
 
 copybutton_prompt_text = r"\$ |>>> |\.\.\. "
 copybutton_prompt_is_regexp = True
+
+# -- Readers take the code away ------------------------------------------------------
+# The project's wheel and its `pip install` line in every gallery page's download area, and a
+# link to its source file on every page (docs/_ext/package_download.py).  The executed gallery
+# shows what the code prints: no progress bars, no known harmless library noise (demos/quiet.py,
+# run before each script; tqdm reads TQDM_DISABLE when it is imported).
+extensions.append("package_download")
+os.environ["TQDM_DISABLE"] = "1"
+sphinx_gallery_conf["reset_modules"] = (*sphinx_gallery_conf["reset_modules"], "demos.quiet.for_gallery")
+html_theme_options["secondary_sidebar_items"] = ["page-toc", "page-source"]

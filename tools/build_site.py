@@ -6,10 +6,15 @@ Usage (from the repository root, inside .venv)::
     python tools/build_site.py html LANG    # one language
     python tools/build_site.py update-po    # refresh catalogs after editing English text
     python tools/build_site.py check-po     # fail on a missing, fuzzy or stale translation
+    python tools/build_site.py wheel        # only the project's wheel, into build/dist
 
 Both languages read the same sources with the same ``conf.py``; the Chinese build only
 adds ``-D language=zh_CN``.  The gallery runs during the first build that needs it and
 the others reuse its output, so every script executes once per full build.
+
+Before the HTML builds, the project's own wheel (``demos`` and ``paddle_style_guide``, see
+``pyproject.toml``) is built into ``build/dist``; ``docs/_ext/package_download.py`` puts it into
+the HTML output and offers it, with its ``pip install`` line, on every gallery page.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ LANGUAGES = ("en", "zh_CN")
 LOCALE_DIR = ROOT / "docs" / "locales"
 POT_DIR = BUILD / "gettext"
 LOG_DIR = BUILD / "logs"
+DIST_DIR = BUILD / "dist"
+# What the wheel is built from (a clean copy: no __pycache__, no egg-info or build/ in the checkout).
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "demos", "paddle_style_guide")
 
 
 def sphinx_build(builder: str, outdir: Path, language: str, *extra: str) -> None:
@@ -108,6 +116,38 @@ def check_po() -> list[str]:
     return problems
 
 
+def build_wheel(dest: Path = DIST_DIR) -> Path:
+    """Build the project's wheel from a clean copy of its sources into ``dest``; return its path.
+
+    Uses the build backend installed in this environment (``make`` installs the pinned setuptools),
+    so the step needs no download.  Older wheels in ``dest`` are removed.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wheel-src-") as tmp:
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for name in PACKAGE_SOURCES:
+            path = ROOT / name
+            if path.is_dir():
+                shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy2(path, src / name)
+        out = Path(tmp) / "out"
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+             "--disable-pip-version-check", "--wheel-dir", str(out), str(src)],
+            capture_output=True, text=True)
+        wheels = sorted(out.glob("*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            sys.exit(f"[build_site] building the wheel failed:\n{result.stderr[-3000:]}")
+        for old in dest.glob("*.whl"):
+            old.unlink()
+        target = dest / wheels[0].name
+        shutil.copy2(wheels[0], target)
+    print(f"[build_site] wheel -> {target}", flush=True)
+    return target
+
+
 def build_html(language: str) -> None:
     sphinx_build("html", BUILD / "html" / language, language)
 
@@ -169,13 +209,17 @@ def main(argv: list[str] | None = None) -> None:
     html.add_argument("language", choices=LANGUAGES)
     sub.add_parser("update-po", help="refresh the zh_CN catalogs from the English sources")
     sub.add_parser("check-po", help="fail on missing, fuzzy or stale translations")
+    sub.add_parser("wheel", help="build the project's wheel into build/dist")
     args = parser.parse_args(argv)
 
     if args.command == "update-po":
         update_po()
     elif args.command == "check-po":
         check_po()
+    elif args.command == "wheel":
+        build_wheel()
     elif args.command == "html":
+        build_wheel()
         build_html(args.language)
         write_root_pages()
     else:
@@ -183,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         (LOG_DIR / "gallery-executions.log").write_text("")
         check_po()
+        build_wheel()
         for language in LANGUAGES:
             build_html(language)
         write_root_pages()

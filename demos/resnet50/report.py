@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from demos import files, provenance
+from demos import files, locations, provenance
 from demos.errors import UserError
 from demos.resnet50.workdir import Workdir
 
@@ -158,7 +158,8 @@ def accuracy_lines(rep: dict) -> list[str]:
                       "reproduces the FP32 model's numbers."]
     ds = rep.get("dataset") or {}
     if ds:
-        lines.append(f"Evaluation data: {ds.get('loaded')} images of `{ds.get('folder')}` ({ds.get('split')}; "
+        folder = locations.shown(ds["folder"]) if ds.get("folder") else None  # no machine path on a page
+        lines.append(f"Evaluation data: {ds.get('loaded')} images of `{folder}` ({ds.get('split')}; "
                      f"{ds.get('skipped', 0)} unreadable skipped). Calibration: "
                      f"{(rep.get('calibration') or {}).get('images', {}).get('loaded', '—')} images of the disjoint "
                      "calibration pool.")

@@ -39,8 +39,15 @@ def libs_dir() -> Path:
 
 
 def link_dir() -> Path:
-    """Where the symlink lives: ``$TRT_RTX_LINK_DIR`` or ``.cache/trt_rtx/lib`` in the repository."""
-    return Path(os.environ.get("TRT_RTX_LINK_DIR") or REPO_ROOT / ".cache" / "trt_rtx" / "lib")
+    """Where the symlink lives: ``$TRT_RTX_LINK_DIR``, ``.cache/trt_rtx/lib`` in a clone, else the cache
+    folder of :mod:`demos.locations` (never inside an installed package)."""
+    from demos import locations
+
+    env = os.environ.get("TRT_RTX_LINK_DIR")
+    if env:
+        return Path(env)
+    root = locations.checkout_root()
+    return (root / ".cache" if root else locations.cache_root()) / "trt_rtx" / "lib"
 
 
 def ensure_link() -> Path:

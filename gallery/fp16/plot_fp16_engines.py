@@ -438,39 +438,52 @@ print("\n".join(f"skipped: {s}" for s in skipped) or "nothing skipped: TensorRT 
 # Copy this
 # ---------
 # AutoCast with real calibration data, then a strongly typed build that works on TensorRT 10 and 11.
-# The conversion runs anywhere; the build needs TensorRT.
+# The conversion runs anywhere; the build needs TensorRT. The block is complete: with the tutorial's
+# package installed (see the download area below) it runs as it is, here on the page's model and
+# calibration images; put your own FP32 ONNX file and preprocessed images in their place.
 
-import importlib.util  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+import importlib.util
+import tempfile
+from pathlib import Path
 
-from modelopt.onnx.autocast import convert_to_mixed_precision  # noqa: E402
+import numpy as np
+import onnx
+from modelopt.onnx.autocast import convert_to_mixed_precision
+
+from demos import gallery_cache
+from demos.resnet50 import fp16
 
 
-def to_fp16(onnx_in: str, onnx_out: str, calibration: np.ndarray, input_name: str) -> None:
-    """FP16 ONNX model with FP32 inputs/outputs; nodes whose activations exceed 512 stay FP32."""
+def to_fp16(onnx_in: str, onnx_out: str, calibration: np.ndarray) -> None:
+    """FP16 ONNX model with FP32 inputs and outputs; nodes above 512 stay FP32."""
+    input_name = onnx.load(onnx_in, load_external_data=False).graph.input[0].name
     with tempfile.TemporaryDirectory() as tmp:
         npz = str(Path(tmp) / "calibration.npz")
-        np.savez(npz, **{input_name: calibration.astype(np.float32)})  # real, preprocessed inputs
-        model = convert_to_mixed_precision(onnx_in, low_precision_type="fp16", keep_io_types=True,
-                                           calibration_data=npz, data_max=512)
+        # real, preprocessed inputs
+        np.savez(npz, **{input_name: calibration.astype(np.float32)})
+        model = convert_to_mixed_precision(onnx_in, low_precision_type="fp16",
+                                           keep_io_types=True, calibration_data=npz,
+                                           data_max=512)
     onnx.save(model, onnx_out)
 
 
-def build_fp16_engine(onnx_path: str, plan_path: str, min_batch: int = 1, opt_batch: int = 8,
-                      max_batch: int = 32) -> None:
+def build_fp16_engine(onnx_path: str, plan_path: str, min_batch: int = 1,
+                      opt_batch: int = 8, max_batch: int = 32) -> None:
     import tensorrt as trt
 
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     # Required on TensorRT 10; TensorRT 11 networks are always strongly typed.
-    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+    flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    network = builder.create_network(flag)
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(onnx_path):
-        raise RuntimeError("; ".join(str(parser.get_error(i)) for i in range(parser.num_errors)))
+        errors = (str(parser.get_error(i)) for i in range(parser.num_errors))
+        raise RuntimeError("; ".join(errors))
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 1 << 30)
-    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED  # per-layer info for the inspector
+    # per-layer information for the engine inspector
+    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
     inp = network.get_input(0)
     chw = tuple(inp.shape[1:])
     profile = builder.create_optimization_profile()
@@ -482,15 +495,20 @@ def build_fp16_engine(onnx_path: str, plan_path: str, min_batch: int = 1, opt_ba
     Path(plan_path).write_bytes(plan)
 
 
-with tempfile.TemporaryDirectory() as tmp, fp16.autocast_decisions():  # keeps AutoCast's log off the page
+art = gallery_cache.Artifacts("efficientnet_lite0")  # the page's model and images
+model_fp32 = str(art.fp32_onnx())
+calibration = art.images("calib", count=16).array
+# fp16.autocast_decisions() collects AutoCast's log instead of printing it
+with tempfile.TemporaryDirectory() as tmp, fp16.autocast_decisions():
     out = str(Path(tmp) / "model_fp16.onnx")
-    to_fp16(str(fp32_onnx), out, calib.array, "input")
+    to_fp16(model_fp32, out, calibration)
     print(f"to_fp16: {fp16.precision_summary(onnx.load(out))['fp16_nodes']}")
-    if importlib.util.find_spec("tensorrt") is not None and loader.available():
+    if importlib.util.find_spec("tensorrt") is not None:
         build_fp16_engine(out, str(Path(tmp) / "model_fp16.plan"))
         print("build_fp16_engine: plan written")
     else:
-        print(f"build_fp16_engine skipped: {loader.missing_reason()}")
+        print("build_fp16_engine skipped: TensorRT is not installed "
+              "(`import tensorrt` fails)")
 
 # %%
 # Common errors and fixes

@@ -341,7 +341,8 @@ except MissingRuntime as exc:
 # excluded by node name, and TensorRT 11 builds the result as a strongly typed network.
 # ``quantize`` rewrites the file it is given, so it gets a copy.
 # Here it runs on the page's model with ``max`` (the faster of the two on a CPU) and 32 images, with the
-# three layers the study found most sensitive excluded.
+# three layers the study found most sensitive excluded. The block is complete: with the tutorial's
+# package installed it runs as it is; put your own model, images and layer names in their place.
 
 import shutil
 import tempfile
@@ -349,9 +350,15 @@ from pathlib import Path
 
 import onnx
 
+from demos import files, gallery_cache
+from demos.resnet50 import calib_study
+
 
 def quantize_int8(fp32_onnx, calib_images, out_onnx, method="entropy", exclude=()):
-    """Q/DQ INT8 ONNX for TensorRT with ModelOpt; calib_images: float32 NCHW, preprocessed like inference."""
+    """Q/DQ INT8 ONNX for TensorRT with ModelOpt.
+
+    calib_images: float32 NCHW, preprocessed exactly like the inference inputs.
+    """
     from modelopt.onnx.quantization import quantize
 
     name = onnx.load(str(fp32_onnx), load_external_data=False).graph.input[0].name
@@ -360,26 +367,30 @@ def quantize_int8(fp32_onnx, calib_images, out_onnx, method="entropy", exclude=(
         shutil.copyfile(fp32_onnx, copy)  # quantize() rewrites its input
         quantize(str(copy), quantize_mode="int8", calibration_method=method,
                  calibration_data={name: calib_images}, nodes_to_exclude=list(exclude),
-                 high_precision_dtype="fp16", output_path=str(out_onnx), log_level="WARNING")
+                 high_precision_dtype="fp16", output_path=str(out_onnx),
+                 log_level="WARNING")
     return Path(out_onnx)
 
 
 def node_names_reading(onnx_path, weights):
-    """ONNX node names of the layers whose weight initializers are named in ``weights``."""
+    """ONNX node names of the layers whose weight initializers are in ``weights``."""
     graph = onnx.load(str(onnx_path)).graph
-    return [n.name for n in graph.node if len(n.input) > 1 and n.input[1] in set(weights)]
+    wanted = set(weights)
+    return [n.name for n in graph.node if len(n.input) > 1 and n.input[1] in wanted]
 
 
 def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
-    """TensorRT 11 (and 10): strongly typed network from the Q/DQ model; the scales come from the model."""
+    """TensorRT 11 (and 10): strongly typed network; the scales come from the model."""
     import tensorrt as trt
 
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
-    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+    flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    network = builder.create_network(flag)
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(str(qdq_onnx)):
-        raise RuntimeError("; ".join(str(parser.get_error(i).desc()) for i in range(parser.num_errors)))
+        errors = (str(parser.get_error(i).desc()) for i in range(parser.num_errors))
+        raise RuntimeError("; ".join(errors))
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 4 << 30)
     profile = builder.create_optimization_profile()
@@ -394,18 +405,26 @@ def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
     return Path(plan_path)
 
 
-if study is not None:
-    weights = [r["layers"][0] + ".weight" for r in ranked[:3]]
-    exclude = node_names_reading(fp32_path, weights)
-    print("excluded nodes:", exclude)
-    out = quantize_int8(fp32_path, calib.array[:32], art.workdir.path("int8_copy_this.onnx"), "max", exclude)
+art = gallery_cache.Artifacts("efficientnet_lite0")  # the page's model and images
+fp32_model = art.fp32_onnx()
+images = art.images("calib", count=32).array
+# The three most sensitive layers of the committed study (a file in the package).
+rows = files.read_json(calib_study.RESULT, "calibration study")["sensitivity"]["rows"]
+worst = sorted(rows, key=lambda r: -r["rel_l2_vs_fp32"])[:3]
+exclude = node_names_reading(fp32_model, [r["layers"][0] + ".weight" for r in worst])
+print("excluded nodes:", exclude)
+with tempfile.TemporaryDirectory() as tmp:
+    out = Path(tmp) / "model_int8.onnx"
+    quantize_int8(fp32_model, images, out, "max", exclude)
     q_nodes = sum(n.op_type == "QuantizeLinear" for n in onnx.load(str(out)).graph.node)
     print(f"{out.name}: {q_nodes} QuantizeLinear nodes")
     try:
-        build_int8_engine(out, art.workdir.path("int8_copy_this.plan"))
+        build_int8_engine(out, Path(tmp) / "model_int8.plan")
+        print("build_int8_engine: plan written")
     except ImportError as exc:
-        print(f"skipped: build_int8_engine ({exc.__class__.__name__}: tensorrt is not installed here); "
-              "the TensorRT-RTX build above shows that a Q/DQ model of this form parses and builds")
+        print(f"skipped: build_int8_engine ({exc.__class__.__name__}: tensorrt is "
+              "not installed here); the TensorRT-RTX build above shows that a Q/DQ "
+              "model of this form parses and builds")
 
 # %%
 # Common errors and fixes

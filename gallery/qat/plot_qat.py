@@ -338,17 +338,23 @@ print("\n".join(f"skipped: {s}" for s in skipped) or "nothing skipped: TensorRT 
 # ---------
 # QAT with ModelOpt in your own training code, then a strongly typed build (TensorRT 10 and 11). The
 # training function runs here on a small slice of the calibration images; your data loader and schedule
-# replace them.
+# replace them. The block is complete: with the tutorial's package installed it runs as it is.
 
-import importlib.util  # noqa: E402
-import tempfile  # noqa: E402
+import copy
+import importlib.util
+import tempfile
+from pathlib import Path
 
-import modelopt.torch.quantization as mtq  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import modelopt.torch.quantization as mtq
+import onnx
+import torch
+import torch.nn.functional as F
+
+from demos import gallery_cache, models
 
 
 def quantization_aware_training(model, calib_batches, train_batches, epochs=1, lr=1e-5):
-    """PTQ with ModelOpt, then fine-tuning with BatchNorm frozen and a cosine learning rate."""
+    """PTQ with ModelOpt, then fine-tuning: BatchNorm frozen, cosine learning rate."""
     teacher = copy.deepcopy(model).eval()
 
     def forward_loop(m):
@@ -356,9 +362,11 @@ def quantization_aware_training(model, calib_batches, train_batches, epochs=1, l
             for x, _ in calib_batches:
                 m(x)
 
-    model = mtq.quantize(model, mtq.INT8_DEFAULT_CFG, forward_loop)  # calibrated fake quantizers
+    # calibrated fake quantizers
+    model = mtq.quantize(model, mtq.INT8_DEFAULT_CFG, forward_loop)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(train_batches))
+    steps = epochs * len(train_batches)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     for _ in range(epochs):
         model.train()
         for m in model.modules():  # freeze BatchNorm statistics
@@ -367,7 +375,8 @@ def quantization_aware_training(model, calib_batches, train_batches, epochs=1, l
         for x, _ in train_batches:
             with torch.no_grad():
                 target = F.softmax(teacher(x), dim=1)
-            loss = F.kl_div(F.log_softmax(model(x), dim=1), target, reduction="batchmean")
+            log_probs = F.log_softmax(model(x), dim=1)
+            loss = F.kl_div(log_probs, target, reduction="batchmean")
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -376,49 +385,56 @@ def quantization_aware_training(model, calib_batches, train_batches, epochs=1, l
 
 
 def export_qdq_onnx(model, example, path):
-    """Fake quantizers -> QuantizeLinear/DequantizeLinear, with the TorchScript exporter."""
+    """Fake quantizers -> QuantizeLinear/DequantizeLinear (TorchScript exporter)."""
+    batch = {0: "batch"}
     with torch.no_grad():
-        torch.onnx.export(model, (example,), path, dynamo=False, opset_version=17, input_names=["input"],
-                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        torch.onnx.export(model, (example,), path, dynamo=False, opset_version=17,
+                          input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": batch, "logits": batch})
 
 
 def build_int8_engine(onnx_path, plan_path, min_batch=1, opt_batch=8, max_batch=32):
     import tensorrt as trt
 
     logger = trt.Logger(trt.Logger.WARNING)
-    builder_ = trt.Builder(logger)
+    builder = trt.Builder(logger)
     # Required on TensorRT 10; TensorRT 11 networks are always strongly typed.
-    network = builder_.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+    flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    network = builder.create_network(flag)
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(onnx_path):
-        raise RuntimeError("; ".join(str(parser.get_error(i)) for i in range(parser.num_errors)))
-    config = builder_.create_builder_config()
+        errors = (str(parser.get_error(i)) for i in range(parser.num_errors))
+        raise RuntimeError("; ".join(errors))
+    config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 1 << 30)
     inp = network.get_input(0)
     chw = tuple(inp.shape[1:])
-    profile = builder_.create_optimization_profile()
+    profile = builder.create_optimization_profile()
     profile.set_shape(inp.name, (min_batch, *chw), (opt_batch, *chw), (max_batch, *chw))
     config.add_optimization_profile(profile)
-    plan = builder_.build_serialized_network(network, config)
+    plan = builder.build_serialized_network(network, config)
     if plan is None:
         raise RuntimeError(f"TensorRT could not build {onnx_path}")
     Path(plan_path).write_bytes(plan)
 
 
-xs, ys = torch.from_numpy(train.array[:16]), torch.from_numpy(train.labels[:16])
+images = gallery_cache.Artifacts("efficientnet_lite0").images("calib", count=16)
+xs, ys = torch.from_numpy(images.array), torch.from_numpy(images.labels)
 batches = [(xs[i:i + 8], ys[i:i + 8]) for i in range(0, 16, 8)]
-fresh, _ = models.build("efficientnet_lite0", "pretrained")  # unfolded: BatchNorm layers to freeze
+# unfolded: BatchNorm layers to freeze
+fresh, _ = models.build("efficientnet_lite0", "pretrained")
 small = quantization_aware_training(fresh, batches, batches, epochs=1)
 with tempfile.TemporaryDirectory() as tmp:
     onnx_path = str(Path(tmp) / "model_int8_qat.onnx")
     export_qdq_onnx(small, xs[:1], onnx_path)
     n_q = sum(n.op_type == "QuantizeLinear" for n in onnx.load(onnx_path).graph.node)
     print(f"quantization_aware_training + export_qdq_onnx: {n_q} QuantizeLinear nodes")
-    if importlib.util.find_spec("tensorrt") is not None and loader.available():
+    if importlib.util.find_spec("tensorrt") is not None:
         build_int8_engine(onnx_path, str(Path(tmp) / "model_int8_qat.plan"))
         print("build_int8_engine: plan written")
     else:
-        print(f"build_int8_engine skipped: {loader.missing_reason()}")
+        print("build_int8_engine skipped: TensorRT is not installed "
+              "(`import tensorrt` fails)")
 
 # %%
 # Common errors and fixes

@@ -35,56 +35,21 @@ images and on a GPU, produced by the same commands and committed to the reposito
 #    $ python -m demos.resnet50 --help
 #    $ python -m demos.resnet50 ptq --help
 
-import contextlib
-import fcntl
-import io
 import json
 import os
-import shutil
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-import demos
-from demos.resnet50 import report
+from demos.resnet50 import report, walkthrough
+from demos.resnet50.__main__ import STAGES
 from demos.resnet50.bench import GFLOP_PER_IMAGE
-from demos.resnet50.__main__ import STAGES, main
 
-REPO = Path(demos.__file__).resolve().parent.parent
-WORKDIR = "build/walkthrough"  # as a reader would type it in the repository root
-# The commands run in the repository root, as the reader runs them. A lock keeps two site builds that run
-# at the same time from deleting each other's files; it is released at the end of the page (or when the
-# process ends).
-GPU_RESULTS = sorted((REPO / "demos/resnet50/results").glob("bench_gpu_*.json"))
-(REPO / "build").mkdir(exist_ok=True)
-LOCK = open(REPO / "build" / "walkthrough.lock", "w")
-fcntl.flock(LOCK, fcntl.LOCK_EX)
-shutil.rmtree(REPO / WORKDIR, ignore_errors=True)  # a fresh run: no stage finds an earlier result
-STAGE_SECONDS: dict[str, list[float]] = {}  # stage -> [wall seconds, CPU seconds of this process]
-
-
-def cli(*argv: str, workdir: str = WORKDIR, expect: int = 0) -> None:
-    """Run ``python -m demos.resnet50 --workdir WORKDIR ARGV...`` in this process and show its output.
-
-    Progress bars and library warnings (stderr) are left out; an ``error:`` line is shown. The page fails
-    if the exit status is not ``expect``.
-    """
-    print("$ python -m demos.resnet50 --workdir " + " ".join([workdir, *argv]))
-    out, err = io.StringIO(), io.StringIO()
-    t0, c0 = time.perf_counter(), time.process_time()
-    with contextlib.chdir(REPO), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--workdir", workdir, *argv])
-    spent = STAGE_SECONDS.setdefault(argv[0], [0.0, 0.0])
-    spent[0] += time.perf_counter() - t0
-    spent[1] += time.process_time() - c0
-    errors = [line for line in err.getvalue().splitlines() if line.startswith("error:")]
-    text = "\n".join([out.getvalue().rstrip(), *errors]).strip()
-    print(text)
-    print(f"[exit status {code}]")
-    if code != expect:
-        raise RuntimeError(f"`{' '.join(argv)}` exited with {code}, expected {expect}:\n{err.getvalue()[-2000:]}")
-
+# cli("export", ...) runs `python -m demos.resnet50 --workdir build/walkthrough export ...` in this
+# process, from the root of the repository, and prints what it prints (demos/resnet50/walkthrough.py).
+run = walkthrough.Session("build/walkthrough")
+cli = run.cli
+GPU_RESULTS = sorted(walkthrough.RESULTS.glob("bench_gpu_*.json"))
 
 for name, (_, help_) in STAGES.items():
     print(f"{name:8s} {help_}")
@@ -111,9 +76,11 @@ checkpoint = (Path(torch.hub.get_dir()) / "checkpoints"
               / Path(torchvision.models.ResNet50_Weights.IMAGENET1K_V1.url).name)
 MODEL = "resnet50" if checkpoint.is_file() else "efficientnet_lite0"
 if MODEL == "resnet50":
-    print(f"found torchvision's ResNet50 ImageNet weights at {checkpoint}: the pipeline runs on ResNet50")
+    print(f"found torchvision's ResNet50 ImageNet weights at {walkthrough.home_relative(checkpoint)}: "
+          "the pipeline runs on ResNet50")
 else:
-    print(f"torchvision's ResNet50 ImageNet weights are not on this machine ({checkpoint} is missing),\n"
+    print("torchvision's ResNet50 ImageNet weights are not on this machine "
+          f"({walkthrough.home_relative(checkpoint)} is missing),\n"
           "so the accuracy pipeline runs on EfficientNet-Lite0 with its real ImageNet weights.\n"
           "ResNet50 appears below with random weights, for structure and speed only.")
 
@@ -275,13 +242,13 @@ cli("bench", "--models", "fp32", "int8_max", "--iterations", "3", "--repeats", "
 # ``report_gpu.png``.
 # Every row says which model, weights, images and machine produced it.
 
-cli("report", "--extra", *[p.relative_to(REPO).as_posix() for p in GPU_RESULTS])
+cli("report", "--extra", *[run.rel(p) for p in GPU_RESULTS])
 
 # %%
 # The report's plot of this small run: top-1 accuracy on the evaluation images, ONNX Runtime throughput on
 # this CPU (rows without a bar were not benchmarked), and the size of each ONNX file and TensorRT plan.
 
-live = json.loads((REPO / WORKDIR / "report.json").read_text())
+live = json.loads((run.path / "report.json").read_text())
 fig = report.figure(live)
 
 # %%
@@ -299,7 +266,7 @@ fig = report.figure(live)
 # The FP16 file, too, is slower than FP32 on this CPU, which offers ONNX Runtime no fast FP16 arithmetic:
 # FP16 pays off on GPUs.
 
-full_dir = REPO / "demos/resnet50/results/cpu_efficientnet_lite0"
+full_dir = walkthrough.RESULTS / "cpu_efficientnet_lite0"
 full = json.loads((full_dir / "report.json").read_text())
 print("\n".join(report.accuracy_lines(full)))
 print()
@@ -318,8 +285,9 @@ fig = report.figure(full)
 # PyTorch's FP16 configurations do not reach.
 # The table shows every configuration the committed file holds.
 
-gpu_report = report.build_report([{**json.loads(p.read_text()), "_file": p.relative_to(REPO).as_posix()}
-                                  for p in GPU_RESULTS])
+gpu_report = report.build_report(
+    [{**json.loads(p.read_text()), "_file": p.relative_to(walkthrough.PACKAGE_PARENT).as_posix()}
+     for p in GPU_RESULTS])
 for g in gpu_report["gpu_benchmarks"]:
     print("\n".join(report.gpu_lines(g)))
     print()
@@ -336,8 +304,9 @@ else:
 # The structure below is counted from torchvision's model definition: the number of layers and
 # parameters and the size of the weights in each number format.
 
-cpu_r50 = REPO / "demos/resnet50/results/bench_cpu_resnet50_random.json"
-print("\n".join(report.bench_lines({**json.loads(cpu_r50.read_text()), "_file": cpu_r50.relative_to(REPO).as_posix()})))
+cpu_r50 = walkthrough.RESULTS / "bench_cpu_resnet50_random.json"
+cpu_r50_file = cpu_r50.relative_to(walkthrough.PACKAGE_PARENT).as_posix()
+print("\n".join(report.bench_lines({**json.loads(cpu_r50.read_text()), "_file": cpu_r50_file})))
 print()
 r50 = torchvision.models.resnet50()  # structure only: the weights do not matter here
 convs = sum(isinstance(m, torch.nn.Conv2d) for m in r50.modules())
@@ -390,8 +359,10 @@ print(f"  compute: {GFLOP_PER_IMAGE} GFLOP per 224x224 image (the figure demos.r
 # %%
 # Copy this
 # ---------
-# The whole pipeline on a small scale, as on this page, from the root of the repository (the tests run it
-# exactly as written).
+# The whole pipeline on a small scale, as on this page. With the tutorial's package installed the
+# commands work in any folder (the tests run them exactly as written, in an empty folder); the sample
+# images come from ``../shared/data/imagenet-samples`` beside a clone, or from ``--data`` or
+# ``$TUTORIAL_SAMPLES`` anywhere else.
 # With ResNet50 weights, write ``--model resnet50`` in the first command; every other command stays.
 #
 # .. code-block:: console
@@ -406,9 +377,9 @@ print(f"  compute: {GFLOP_PER_IMAGE} GFLOP per 224x224 image (the figure demos.r
 #    $ python -m demos.resnet50 --workdir build/lite0 bench --models fp32 int8_max --iterations 3 --repeats 1
 #    $ python -m demos.resnet50 --workdir build/lite0 report
 #
-# At full size, from the root of the repository, with every default (this takes much longer: all four
-# calibrators, two epochs of QAT, all evaluation images; on a GPU machine with TensorRT, add
-# ``eval --backend trt`` and ``bench --backend trt`` to run the engines):
+# At full size, from the root of a clone (the last command names the committed GPU results), with every
+# default (this takes much longer: all four calibrators, two epochs of QAT, all evaluation images; on a
+# GPU machine with TensorRT, add ``eval --backend trt`` and ``bench --backend trt`` to run the engines):
 #
 # .. code-block:: console
 #
@@ -454,11 +425,11 @@ cli("ptq", "--calib-count", "0", expect=2)
 # How long each stage took in this run, on the machine that built the page.
 # The wall-clock time depends on what else the machine was doing; the CPU time much less so.
 
-print(f"{'stage':8s} {'wall s':>8s} {'CPU s':>8s}   (CPU: all threads of this process; load average "
-      f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-for stage, (wall, cpu) in STAGE_SECONDS.items():
+print(f"{'stage':8s} {'wall s':>8s} {'CPU s':>8s}   (CPU: all threads of this process; "
+      f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+for stage, (wall, cpu) in run.seconds.items():
     print(f"{stage:8s} {wall:8.1f} {cpu:8.1f}")
-print(f"{'total':8s} {sum(w for w, _ in STAGE_SECONDS.values()):8.1f} {sum(c for _, c in STAGE_SECONDS.values()):8.1f}")
-fcntl.flock(LOCK, fcntl.LOCK_UN)
-LOCK.close()
+wall_total = sum(w for w, _ in run.seconds.values())
+cpu_total = sum(c for _, c in run.seconds.values())
+print(f"{'total':8s} {wall_total:8.1f} {cpu_total:8.1f}")
 plt.show()

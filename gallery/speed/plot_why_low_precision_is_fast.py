@@ -348,10 +348,14 @@ import time
 
 import torch
 
+from demos import provenance
 
-def matmul_tflops(n: int, dtype: torch.dtype, device: str = "cuda", repeats: int = 20) -> float:
+
+def matmul_tflops(n: int, dtype: torch.dtype, device: str = "cuda",
+                  repeats: int = 20) -> float:
     a = torch.randn(n, n, device=device).to(dtype)
-    b = torch.randn(n, n, device=device).to(dtype).t()  # column-major, as in x @ weight.T
+    # column-major, as in x @ weight.T
+    b = torch.randn(n, n, device=device).to(dtype).t()
     sync = torch.cuda.synchronize if a.is_cuda else (lambda: None)
     for _ in range(3):  # warm-up: clocks, library heuristics, lazy initialization
         a @ b
@@ -364,8 +368,6 @@ def matmul_tflops(n: int, dtype: torch.dtype, device: str = "cuda", repeats: int
 
 
 # On the CPU that builds this page (a smoke test, not a GPU number):
-from demos import provenance  # noqa: E402
-
 print(f"fp32 n=256 on {provenance.cpu_model()}, PyTorch {torch.__version__}: "
       f"{matmul_tflops(256, torch.float32, device='cpu') * 1e3:.1f} GFLOPS")
 
