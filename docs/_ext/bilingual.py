@@ -17,6 +17,12 @@ TITLES = {
     "zh_CN": "TensorRT 低精度推理",
 }
 SHORT_TITLES = {"en": "TensorRT Low Precision", "zh_CN": "TensorRT 低精度推理"}
+# The footer line; the theme wraps it in "© Copyright %(copyright)s." (in Chinese:
+# docs/_ext/locales/zh_CN/LC_MESSAGES/sphinx.po).
+COPYRIGHTS = {
+    "en": "2026, The TensorRT low-precision tutorial authors",
+    "zh_CN": "2026 TensorRT 低精度推理教程作者",
+}
 
 
 def other_language(language: str) -> str:
@@ -45,6 +51,7 @@ def _localize_config(app: Sphinx, config) -> None:
     other_language(config.language)  # reject an unsupported language early
     config.html_title = TITLES[config.language]
     config.html_short_title = SHORT_TITLES[config.language]
+    config.copyright = COPYRIGHTS[config.language]
     config.html_theme_options = {
         **config.html_theme_options,
         "logo": {"text": SHORT_TITLES[config.language]},
