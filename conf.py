@@ -54,6 +54,8 @@ extensions = [
     # Gallery figures, their alt texts and the index cards in the page's language.
     "figure_i18n",
     "gallery_cards",
+    # Inline literals or roles a translation left unclosed ("``x``（...") fail the build.
+    "markup_check",
     # Paddle-style raw HTML anchors (<a name="2"></a>) become link targets; broken ones fail -W.
     "paddle_style_guide.sphinx_ext",
 ]
