@@ -1,16 +1,17 @@
 """The gettext catalog of what the gallery figures say (``figures.po``), and its message rules.
 
-A figure's text is data-dependent ("EfficientNet-Lite0 activations on 16 calibration images"),
-so a drawn line is looked up by its *template*: standalone numbers and ISO dates become
-positional placeholders (``{0}``, ``{1}``, ...) that the translation repeats, so the catalog
-holds "EfficientNet-Lite0 activations on {0} calibration images" once, whatever the count.
+A figure's text is data-dependent ("EfficientNet-Lite0 activations on 16 calibration images",
+"blocks.5.0.conv_pw input"), so a drawn line is looked up by its *template*: standalone
+numbers, ISO dates and code names become positional placeholders (``{0}``, ``{1}``, ...) that
+the translation repeats, so the catalog holds "EfficientNet-Lite0 activations on {0}
+calibration images" once, whatever the count.
 A translator may also turn a message into a *pattern* with named placeholders for text that is
 neither a number nor worth translating, such as a GPU name: the msgid
 "PyTorch eager on {gpu}, {0}" then matches "PyTorch eager on NVIDIA H100 80GB HBM3, {0}" and
 the msgstr "PyTorch eager 模式，{gpu}，{0}" puts the name back.
 
-Each line of a multi-line text is one message.  Lines without a Latin letter (tick values,
-"|x|"-free numbers) are never looked up.  This module knows nothing of matplotlib: the
+Each line of a multi-line text is one message.  Lines without an English word (tick values,
+"|x|", "FP8 E4M3", layer names) are never looked up: they read the same in Chinese.  This module knows nothing of matplotlib: the
 scraper (``figure_i18n``) gives it strings.
 """
 
@@ -25,29 +26,34 @@ from pathlib import Path
 
 import polib
 
-# An ISO date, or a number that is not part of a word, a name or a version ("H100", "blocks.5.0",
-# "99.99th", "80GB" stay as they are): "16", "-14", "0.25", "1e-06", "2026-01-05".
-_NUMBER = re.compile(
-    r"(?<![\w.])(?:\d{4}-\d{2}-\d{2}|[-+\u2212]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
-    r"(?=x\b|(?!\.?\w))")  # a speed-up's "x" may follow: "2.58x"
+# Data that a translation repeats unchanged, so the catalog holds it as a placeholder:
+# a code name ("blocks.5.0.conv_pw", "data_max", "efficientnet_lite0"), an ISO date, or a
+# number that is not part of a word, a name or a version ("H100", "99.99th", "80GB" stay as
+# they are): "16", "-14", "0.25", "1e-06", "2026-01-05"; a speed-up's "x" may follow: "2.58x".
+_DATA = re.compile(
+    r"(?<![\w.])[A-Za-z_][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+(?![\w])"
+    r"|(?<![\w.])(?:\d{4}-\d{2}-\d{2}|[-+\u2212]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?=x\b|(?!\.?\w))")
 _NAMED = re.compile(r"\{([A-Za-z_]\w*)\}")
-_LETTER = re.compile(r"[A-Za-z]")
+# What is left of a message once placeholders and names with digits ("FP16", "Lite0") are gone
+# must hold a word: "SQNR [dB]" is a message, "FP8 E4M3", "|x|" and "conv_head" are not.
+_NOT_WORDS = re.compile(r"\{\w*\}|\w*\d\w*")
+_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def needs_translation(line: str) -> bool:
-    """Only lines with a Latin letter are messages; numbers and symbols are the same in Chinese."""
-    return bool(_LETTER.search(line))
+    """Only lines with an English word are messages; numbers, names and symbols read the same."""
+    return bool(_WORD.search(_NOT_WORDS.sub(" ", template(line)[0])))
 
 
 def template(line: str) -> tuple[str, list[str]]:
-    """``("{0} images, batch {1}", ["16", "256"])`` for "16 images, batch 256"."""
+    """``("{0} input, batch {1}", ["blocks.5.0.conv_pw", "256"])`` for "blocks.5.0.conv_pw input, batch 256"."""
     values: list[str] = []
 
     def placeholder(match: re.Match) -> str:
         values.append(match.group(0))
         return "\0" + str(len(values) - 1) + "\1"
 
-    marked = _NUMBER.sub(placeholder, line)
+    marked = _DATA.sub(placeholder, line)
     escaped = marked.replace("{", "{{").replace("}", "}}")
     return escaped.replace("\0", "{").replace("\1", "}"), values
 

@@ -43,7 +43,7 @@ LANGUAGE = "zh_CN"
 # Sphinx looks for "<folder>/zh_CN/<name>.png" before "<folder>/<name>.png" (conf.py).
 FIGURE_LANGUAGE_FILENAME = "{path}{language}/{basename}{ext}"
 # Part of every fingerprint: changing how figures are translated or drawn redraws them.
-RENDERING = "figure_i18n 2; Noto Sans CJK SC"
+RENDERING = "figure_i18n 3; Noto Sans CJK SC"
 CJK_FAMILY = "Noto Sans CJK SC"
 CJK_FILES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf")
 

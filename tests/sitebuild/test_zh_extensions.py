@@ -43,12 +43,22 @@ def _po(tmp_path: Path, entries: dict[str, str]) -> Path:
     ("EfficientNet-Lite0 on 16 images", "EfficientNet-Lite0 on {0} images", ["16"]),
     ("share below 2**-14 (subnormal)", "share below {0}**{1} (subnormal)", ["2", "-14"]),
     ("NVIDIA H100 80GB HBM3, 2026-01-05", "NVIDIA H100 80GB HBM3, {0}", ["2026-01-05"]),
-    ("blocks.5.0.conv_pw input, 99.99th percentile", "blocks.5.0.conv_pw input, 99.99th percentile", []),
+    ("blocks.5.0.conv_pw input, 99.99th percentile", "{0} input, 99.99th percentile", ["blocks.5.0.conv_pw"]),
+    ("AutoCast data_max default (512)", "AutoCast {0} default ({1})", ["data_max", "512"]),
     ("2.58x faster than 1x1 conv", "{0}x faster than 1x1 conv", ["2.58"]),
     ("a {set}", "a {{set}}", []),
 ])
 def test_numbers_become_placeholders_names_stay(line, msgid, numbers):
     assert template(line) == (msgid, numbers)
+
+
+@pytest.mark.parametrize(("line", "is_message"), [
+    ("SQNR [dB]", True), ("classifier", True), ("blocks.0.0.conv_pw input", True),
+    ("FP8 E4M3", False), ("|x|", False), ("conv_head", False), ("0.25", False),
+    ("blocks.1.1.conv_pw, node_add_198", False), ("tf32 channels_last", False),
+])
+def test_only_lines_with_english_words_are_messages(line, is_message):
+    assert figure_catalog.needs_translation(line) is is_message
 
 
 def test_lines_translate_through_templates_and_patterns(tmp_path):
