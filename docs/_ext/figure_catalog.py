@@ -5,10 +5,12 @@ A figure's text is data-dependent ("EfficientNet-Lite0 activations on 16 calibra
 numbers, ISO dates and code names become positional placeholders (``{0}``, ``{1}``, ...) that
 the translation repeats, so the catalog holds "EfficientNet-Lite0 activations on {0}
 calibration images" once, whatever the count.
-A translator may also turn a message into a *pattern* with named placeholders for text that is
-neither a number nor worth translating, such as a GPU name: the msgid
-"PyTorch eager on {gpu}, {0}" then matches "PyTorch eager on NVIDIA H100 80GB HBM3, {0}" and
-the msgstr "PyTorch eager 模式，{gpu}，{0}" puts the name back.
+A translator may also turn a message into a *pattern* with named placeholders (and no
+positional ones) for text that is data but not a number, such as a GPU name or a version
+string: the msgid "PyTorch eager on {gpu}, {date}" then matches the drawn line
+"PyTorch eager on NVIDIA H100 80GB HBM3, 2026-01-05", and the msgstr
+"PyTorch eager 模式，{gpu}，{date}" puts the captured text back.  An exact message wins over a
+pattern; among patterns, the one with the most literal text.
 
 Each line of a multi-line text is one message.  Lines without an English word (tick values,
 "|x|", "FP8 E4M3", layer names) are never looked up: they read the same in Chinese.  This module knows nothing of matplotlib: the
@@ -34,9 +36,10 @@ _DATA = re.compile(
     r"(?<![\w.])[A-Za-z_][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+(?![\w])"
     r"|(?<![\w.])(?:\d{4}-\d{2}-\d{2}|[-+\u2212]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?=x\b|(?!\.?\w))")
 _NAMED = re.compile(r"\{([A-Za-z_]\w*)\}")
-# What is left of a message once placeholders and names with digits ("FP16", "Lite0") are gone
-# must hold a word: "SQNR [dB]" is a message, "FP8 E4M3", "|x|" and "conv_head" are not.
-_NOT_WORDS = re.compile(r"\{\w*\}|\w*\d\w*")
+# What is left of a message once placeholders, names with digits ("FP16", "Lite0") and
+# acronyms ("SXM", "TOPS", "SMs") are gone must hold a word: "SQNR [dB]" is a message;
+# "FP8 E4M3", "NVIDIA H200", "|x|" and "conv_head" are not.
+_NOT_WORDS = re.compile(r"\{\w*\}|\w*\d\w*|\b[A-Z]{2,}s?\b")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -97,11 +100,13 @@ class FigureCatalog:
     def message_for(self, line: str) -> tuple[str, dict[str, str], list[str]]:
         """The msgid that covers ``line``, the named values it captured, and the numbers."""
         msgid, numbers = template(line)
-        if msgid in self.msgids:
+        if msgid in self.translations:
             return msgid, {}, numbers
+        # A pattern covers a line whose own message is still untranslated: that is how a
+        # translator generalizes a message the last `make po` extracted.
         for pattern_id, regex in self.patterns:
-            if match := regex.match(msgid):
-                return pattern_id, match.groupdict(), numbers
+            if match := regex.match(line):
+                return pattern_id, match.groupdict(), []
         return msgid, {}, numbers
 
     def translate_line(self, line: str) -> str | None:
@@ -112,11 +117,14 @@ class FigureCatalog:
         msgstr = self.translations.get(msgid)
         if msgstr is None:
             return None
-        filled = _NAMED.sub(lambda m: named.get(m.group(1), m.group(0)), msgstr)
+        if named:
+            if set(_NAMED.findall(msgstr)) != set(named):
+                return None  # a translation that drops or invents placeholders: treat as missing
+            return _NAMED.sub(lambda m: named[m.group(1)], msgstr)
         try:
-            return filled.format(*numbers)
+            return msgstr.format(*numbers)
         except (IndexError, KeyError, ValueError):
-            return None  # a translation that drops or invents placeholders: treat as missing
+            return None
 
     def translate(self, text: str) -> str | None:
         """Translate each line of ``text``; None if any line has no translation."""
@@ -172,7 +180,8 @@ def write_pot(lines_by_image: dict[str, Iterable[str]], catalog: FigureCatalog, 
     if keep_from is not None and keep_from.exists():
         ran = {_script_of(image) for image in lines_by_image}
         for entry in polib.pofile(str(keep_from)):
-            images = entry.comment.rpartition("\nin ")[2].split(", ") if "\nin " in entry.comment else []
+            # polib wraps long comments: names are separated by commas and any whitespace.
+            images = re.split(r"[,\s]+", entry.comment.rpartition("\nin ")[2].strip()) if "\nin " in entry.comment else []
             if entry.obsolete or entry.msgid in examples or not images:
                 continue
             if not {_script_of(image) for image in images} & ran:

@@ -56,6 +56,7 @@ def test_numbers_become_placeholders_names_stay(line, msgid, numbers):
     ("SQNR [dB]", True), ("classifier", True), ("blocks.0.0.conv_pw input", True),
     ("FP8 E4M3", False), ("|x|", False), ("conv_head", False), ("0.25", False),
     ("blocks.1.1.conv_pw, node_add_198", False), ("tf32 channels_last", False),
+    ("NVIDIA H200 SXM", False), ("TFLOPS (int8: TOPS)", False), ("MFLOP per image", True),
 ])
 def test_only_lines_with_english_words_are_messages(line, is_message):
     assert figure_catalog.needs_translation(line) is is_message
@@ -64,7 +65,7 @@ def test_only_lines_with_english_words_are_messages(line, is_message):
 def test_lines_translate_through_templates_and_patterns(tmp_path):
     catalog = FigureCatalog.load(_po(tmp_path, {
         "EfficientNet-Lite0 on {0} images": "EfficientNet-Lite0，{0} 张图像",
-        "PyTorch eager on {gpu}, {0}": "PyTorch eager 模式，{gpu}，{0}",
+        "PyTorch eager on {gpu}, {date}": "PyTorch eager 模式，{gpu}，{date}",
         "value": "数值",
         "broken {0}": "坏的 {1}",
     }))
@@ -80,7 +81,7 @@ def test_lines_translate_through_templates_and_patterns(tmp_path):
 
 
 def test_pot_lists_each_message_once_and_keeps_patterns(tmp_path):
-    po = _po(tmp_path, {"PyTorch eager on {gpu}, {0}": "PyTorch eager 模式，{gpu}，{0}",
+    po = _po(tmp_path, {"PyTorch eager on {gpu}, {date}": "PyTorch eager 模式，{gpu}，{date}",
                         "gone label": "已删除的标签"})
     po_file = polib.pofile(str(po))
     po_file[1].comment = "e.g. gone label\nin sphx_glr_plot_never_ran_001.png"
@@ -91,7 +92,7 @@ def test_pot_lists_each_message_once_and_keeps_patterns(tmp_path):
          "sphx_glr_plot_b_001.png": ["value", "20 images", "0.5"]},
         FigureCatalog.load(po), pot, keep_from=po)
     entries = {e.msgid: e for e in polib.pofile(str(pot))}
-    assert set(entries) == {"value", "{0} images", "PyTorch eager on {gpu}, {0}", "gone label"}
+    assert set(entries) == {"value", "{0} images", "PyTorch eager on {gpu}, {date}", "gone label"}
     assert count == 4
     assert "sphx_glr_plot_a_001.png, sphx_glr_plot_b_001.png" in entries["value"].comment
     assert entries["{0} images"].comment.startswith("e.g. 12 images")
