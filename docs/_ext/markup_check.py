@@ -23,6 +23,9 @@ LEFTOVER = re.compile(r"``|:[a-z][\w-]*:`")
 # Where backquotes are content, not markup.
 VERBATIM = (nodes.literal, nodes.literal_block, nodes.raw, nodes.comment, nodes.math,
             nodes.math_block, nodes.doctest_block, nodes.system_message)
+# Prose a reader sees; text anywhere else (code, generated blocks) is not checked.
+PROSE = (nodes.paragraph, nodes.title, nodes.subtitle, nodes.term, nodes.caption, nodes.rubric,
+         nodes.line, nodes.emphasis, nodes.strong, nodes.reference, nodes.field_name)
 
 
 def leftover_markup(doctree: nodes.Node) -> list[tuple[nodes.Text, str]]:
@@ -30,7 +33,9 @@ def leftover_markup(doctree: nodes.Node) -> list[tuple[nodes.Text, str]]:
     found = []
     for text in doctree.findall(nodes.Text):
         parent = text.parent
-        if parent is None or any(isinstance(a, VERBATIM) for a in _ancestors(parent)):
+        # sphinx-gallery's linked code (code_links_block) holds source text in inline nodes.
+        if not isinstance(parent, PROSE) or any(isinstance(a, VERBATIM) or "code" in type(a).__name__
+                                                for a in _ancestors(parent)):
             continue
         value = str(text)
         if match := LEFTOVER.search(value):
