@@ -61,6 +61,21 @@ def template(line: str) -> tuple[str, list[str]]:
     return escaped.replace("\0", "{").replace("\1", "}"), values
 
 
+_CJK = "\u3400-\u9fff"
+_CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
+_SPACE_TO_DROP = re.compile(rf"(?<=[{_CJK}{_CJK_PUNCT}])\s+(?=[{_CJK}{_CJK_PUNCT}])"
+                            rf"|(?<=[{_CJK_PUNCT}])\s+|\s+(?=[{_CJK_PUNCT}])")
+_SPACE_TO_ADD = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
+
+
+def tidy_chinese_spacing(text: str) -> str:
+    """Chinese plain-text spacing: none between Chinese characters or next to full-width
+    punctuation (reST needs spaces around markup, plain text does not), one between a Chinese
+    character and a Latin letter or digit ("用 16 张图像")."""
+    text = _SPACE_TO_DROP.sub("", " ".join(text.split()))
+    return _SPACE_TO_ADD.sub(" ", text)
+
+
 def _pattern_regex(msgid: str) -> re.Pattern:
     parts = []
     position = 0

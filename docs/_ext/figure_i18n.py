@@ -33,7 +33,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from figure_catalog import FigureCatalog, needs_translation
+from figure_catalog import FigureCatalog, needs_translation, tidy_chinese_spacing
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ CJK_FAMILY = "Noto Sans CJK SC"
 CJK_FILES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf")
 
 # How an axes without a title is described, per language.
-AXES_DESCRIPTION = {"en": "{y} vs {x}", LANGUAGE: "{y}与{x}的关系"}
+AXES_DESCRIPTION = {"en": "{y} vs {x}", LANGUAGE: "{y} 与 {x} 的关系"}
 SEPARATOR = {"en": "; ", LANGUAGE: "；"}
 
 _catalog_cache: dict[float, FigureCatalog] = {}
@@ -167,7 +167,8 @@ def describe(fig, language: str) -> str:
     if not parts:
         parts = [AXES_DESCRIPTION[language].format(y=ax.yaxis.label.get_text(), x=ax.xaxis.label.get_text())
                  for ax in fig.axes if ax.xaxis.label.get_text() and ax.yaxis.label.get_text()]
-    return SEPARATOR[language].join(" ".join(p.split()) for p in parts)
+    text = SEPARATOR[language].join(" ".join(p.split()) for p in parts)
+    return tidy_chinese_spacing(text) if language == LANGUAGE else text
 
 
 def translate_figure(fig, figure_catalog: FigureCatalog, cjk_family: str) -> dict[str, str | None]:
@@ -369,7 +370,8 @@ def _set_alt_texts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         record_path = sidecar_path(Path(app.srcdir) / image["uri"])
         if image.get("alt") or not record_path.exists():
             continue
-        image["alt"] = json.loads(record_path.read_text(encoding="utf-8"))["alt"][language]
+        alt = json.loads(record_path.read_text(encoding="utf-8"))["alt"][language]
+        image["alt"] = tidy_chinese_spacing(alt) if language == LANGUAGE else alt
 
 
 def setup(app: Sphinx) -> dict:

@@ -15,6 +15,9 @@ import re
 from docutils import nodes
 from sphinx.application import Sphinx
 
+from figure_catalog import tidy_chinese_spacing
+
+CJK = re.compile(r"[\u3400-\u9fff]")
 CARD = re.compile(r'(<div class="sphx-glr-thumbcontainer"[^>]*?tooltip=")[^"]*(")')
 TITLE = re.compile(r'(<div class="sphx-glr-thumbnail-title">).*?(</div>)', re.S)
 # images/thumb/[zh_CN/]sphx_glr_<name>_thumb.png, in the folder of the example pages.
@@ -31,7 +34,8 @@ def _plain(node: nodes.Node) -> str:
         if isinstance(child.parent, nodes.math):
             text = _MATH_TEXT.sub(r"\1", text)
         parts.append(text)
-    return " ".join("".join(parts).split())
+    text = " ".join("".join(parts).split())
+    return tidy_chinese_spacing(text) if CJK.search(text) else text
 
 
 def title_and_intro(doctree: nodes.document) -> tuple[str, str]:

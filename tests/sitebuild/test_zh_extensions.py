@@ -234,6 +234,16 @@ def test_card_text_is_the_pages_title_and_first_paragraph_without_markup():
     assert intro == "TensorRT 10 的 IInt8MinMaxCalibrator 与 amax。"
 
 
+@pytest.mark.parametrize(("rest", "plain"), [
+    ("校准 让几百个输入（ IInt8MinMaxCalibrator 、 amax ）", "校准让几百个输入（IInt8MinMaxCalibrator、amax）"),
+    ("用16张图像", "用 16 张图像"),
+    ("KL(QAT || FP32) 与 SGD 步数 的关系", "KL(QAT || FP32) 与 SGD 步数的关系"),
+    ("plain English text, unchanged", "plain English text, unchanged"),
+])
+def test_chinese_plain_text_spacing(rest, plain):
+    assert figure_catalog.tidy_chinese_spacing(rest) == plain
+
+
 def test_extensions_are_in_the_configuration():
     conf = (ROOT / "conf.py").read_text(encoding="utf-8")
     for name in ("zh_search", "offline_mathjax", "figure_i18n", "gallery_cards", "markup_check"):
