@@ -17,6 +17,8 @@ TITLES = {
     "zh_CN": "TensorRT 低精度推理",
 }
 SHORT_TITLES = {"en": "TensorRT Low Precision", "zh_CN": "TensorRT 低精度推理"}
+# The theme puts this option in the search box as is (no gettext).
+SEARCH_BAR_TEXTS = {"en": "Search the docs ...", "zh_CN": "搜索文档……"}
 # The footer line; the theme wraps it in "© Copyright %(copyright)s." (in Chinese:
 # docs/_ext/locales/zh_CN/LC_MESSAGES/sphinx.po).
 COPYRIGHTS = {
@@ -55,6 +57,7 @@ def _localize_config(app: Sphinx, config) -> None:
     config.html_theme_options = {
         **config.html_theme_options,
         "logo": {"text": SHORT_TITLES[config.language]},
+        "search_bar_text": SEARCH_BAR_TEXTS[config.language],
     }
 
 

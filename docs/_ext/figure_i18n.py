@@ -165,8 +165,12 @@ def describe(fig, language: str) -> str:
                                                   for t in (ax._left_title, ax.title, ax._right_title)]
     parts = [t.get_text() for t in titles if t is not None and t.get_text()]
     if not parts:
-        parts = [AXES_DESCRIPTION[language].format(y=ax.yaxis.label.get_text(), x=ax.xaxis.label.get_text())
-                 for ax in fig.axes if ax.xaxis.label.get_text() and ax.yaxis.label.get_text()]
+        for ax in fig.axes:
+            x, y = ax.xaxis.label.get_text(), ax.yaxis.label.get_text()
+            if x and y:
+                parts.append(AXES_DESCRIPTION[language].format(y=y, x=x))
+            elif x or y:
+                parts.append(x or y)
     text = SEPARATOR[language].join(" ".join(p.split()) for p in parts)
     return tidy_chinese_spacing(text) if language == LANGUAGE else text
 

@@ -159,6 +159,10 @@ def test_a_figure_without_titles_is_described_by_its_axes():
     ax.set_ylabel("learning rate")
     assert figure_i18n.describe(fig, "en") == "learning rate vs step"
     plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.set_xlabel("MiB copied to the GPU per batch")
+    assert figure_i18n.describe(fig, "en") == "MiB copied to the GPU per batch"
+    plt.close(fig)
 
 
 def test_tight_layout_is_redone_only_where_the_script_used_it():
