@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test po check-po html-en html-zh style pytest browser bench-build clean
+.PHONY: site test po check-po html-en html-zh style pytest browser fonts bench-build clean
 
 # requirements.txt is `pip install -e .[cpu,rtx,site,test]` (see pyproject.toml) with the pins of the lock;
 # the build backend comes first so that the editable install needs no isolated build environment.
@@ -18,19 +18,19 @@ $(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	$(PIP) --no-build-isolation -r requirements.txt -c requirements-lock.txt
 	touch $@
 
-site: $(STAMP)
+site: $(STAMP) fonts
 	$(PY) tools/build_site.py all
 
-po: $(STAMP)
+po: $(STAMP) fonts
 	$(PY) tools/build_site.py update-po
 
-check-po: $(STAMP)
+check-po: $(STAMP) fonts
 	$(PY) tools/build_site.py check-po
 
-html-en: $(STAMP)
+html-en: $(STAMP) fonts
 	$(PY) tools/build_site.py html en
 
-html-zh: $(STAMP)
+html-zh: $(STAMP) fonts
 	$(PY) tools/build_site.py html zh_CN
 
 # Broken links and anchors in the Markdown sources (pytest runs the same check:
@@ -42,6 +42,10 @@ style: $(STAMP)
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+# The Chinese gallery figures are drawn with Noto Sans CJK SC (Debian fonts-noto-cjk).
+fonts:
+	@fc-list 2>/dev/null | grep -q NotoSansCJK || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null)
 
 pytest: $(STAMP)
 	$(PY) -m pytest

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 project = "Low-Precision Inference with TensorRT"
 author = "The TensorRT low-precision tutorial authors"
-copyright = "2026, " + author
+copyright = "2026, " + author  # per language: docs/_ext/bilingual.py
 root_doc = "docs/index"
 language = "en"
 
@@ -46,8 +46,16 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
     "sphinx_design",
-    "sphinx.ext.mathjax",
+    # MathJax from _static, not a CDN: formulas render offline and behind firewalls.
+    "offline_mathjax",
     "bilingual",
+    # Chinese search on Sphinx 9.0.x (sphinx-doc/sphinx#14229); removable once Sphinx has the fix.
+    "zh_search",
+    # Gallery figures, their alt texts and the index cards in the page's language.
+    "figure_i18n",
+    "gallery_cards",
+    # Inline literals or roles a translation left unclosed ("``x``（...") fail the build.
+    "markup_check",
     # Paddle-style raw HTML anchors (<a name="2"></a>) become link targets; broken ones fail -W.
     "paddle_style_guide.sphinx_ext",
 ]
@@ -65,13 +73,17 @@ myst_heading_anchors = 3
 
 # -- Internationalisation ----------------------------------------------------------
 
-locale_dirs = ["docs/locales/"]
+# docs/locales: one catalog per page (and figures.po for the text drawn in gallery figures);
+# docs/_ext/locales: the theme's own strings that its Chinese catalog lacks (sphinx.po).
+locale_dirs = ["docs/locales/", "docs/_ext/locales/"]
 # One catalog per page: translators review a page at a time and catalogs stay small.
 gettext_compact = False
 # No UUIDs and no source locations: catalogs only change when the text does.
 gettext_uuid = False
 gettext_location = False
 gettext_allow_fuzzy_translations = False
+# A gallery figure x.png has its Chinese version in zh_CN/x.png (drawn by docs/_ext/figure_i18n.py).
+figure_language_filename = "{path}{language}/{basename}{ext}"
 
 # -- sphinx-gallery ----------------------------------------------------------------
 
@@ -96,7 +108,9 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "remove_config_comments": True,
-    "reset_modules": ("matplotlib", "gallery_log.record_execution"),
+    "reset_modules": ("matplotlib", "gallery_log.record_execution", "figure_i18n.forget_translations"),
+    # Each figure is saved in English and, translated through figures.po, in Chinese.
+    "image_scrapers": ("figure_i18n.scrape_figures",),
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
 }

@@ -20,6 +20,7 @@ the HTML output and offers it, with its ``pip install`` line, on every gallery p
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -60,10 +61,27 @@ def sphinx_build(builder: str, outdir: Path, language: str, *extra: str) -> None
 
 
 def build_gettext() -> None:
-    """Extract translatable messages into build/gettext/*.pot."""
+    """Extract translatable messages into build/gettext/*.pot (pages, then figure text)."""
     if POT_DIR.exists():
         shutil.rmtree(POT_DIR)
     sphinx_build("gettext", POT_DIR, "en")
+    write_figures_pot()
+
+
+def write_figures_pot() -> None:
+    """build/gettext/figures.pot: every line the gallery figures draw (docs/_ext/figure_i18n.py
+    records them when a script runs; the gettext build above ran the scripts that changed)."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from figure_catalog import FigureCatalog, write_pot
+    from figure_i18n import CATALOG, LANGUAGE
+
+    lines_by_image = {}
+    for record_path in sorted((ROOT / "docs" / "auto_gallery").glob(f"**/images/{LANGUAGE}/*.json")):
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        lines_by_image[record["image"]] = list(record["lines"])
+    count = write_pot(lines_by_image, FigureCatalog.load(CATALOG), POT_DIR / "figures.pot",
+                      keep_from=CATALOG)
+    print(f"[build_site] {count} figure message(s) from {len(lines_by_image)} figure(s) -> {POT_DIR / 'figures.pot'}")
 
 
 def update_po() -> None:

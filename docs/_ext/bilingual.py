@@ -17,6 +17,14 @@ TITLES = {
     "zh_CN": "TensorRT 低精度推理",
 }
 SHORT_TITLES = {"en": "TensorRT Low Precision", "zh_CN": "TensorRT 低精度推理"}
+# The theme puts this option in the search box as is (no gettext).
+SEARCH_BAR_TEXTS = {"en": "Search the docs ...", "zh_CN": "搜索文档……"}
+# The footer line; the theme wraps it in "© Copyright %(copyright)s." (in Chinese:
+# docs/_ext/locales/zh_CN/LC_MESSAGES/sphinx.po).
+COPYRIGHTS = {
+    "en": "2026, The TensorRT low-precision tutorial authors",
+    "zh_CN": "2026 TensorRT 低精度推理教程作者",
+}
 
 
 def other_language(language: str) -> str:
@@ -45,9 +53,11 @@ def _localize_config(app: Sphinx, config) -> None:
     other_language(config.language)  # reject an unsupported language early
     config.html_title = TITLES[config.language]
     config.html_short_title = SHORT_TITLES[config.language]
+    config.copyright = COPYRIGHTS[config.language]
     config.html_theme_options = {
         **config.html_theme_options,
         "logo": {"text": SHORT_TITLES[config.language]},
+        "search_bar_text": SEARCH_BAR_TEXTS[config.language],
     }
 
 
