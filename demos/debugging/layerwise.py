@@ -172,17 +172,23 @@ def plot(ax, graph: Graph, curves: dict[str, dict[str, float]], threshold: float
     ax.axhline(threshold, color="0.3", ls="--", lw=1, label=f"threshold {threshold:g} dB")
     if mark is not None and mark.tensor in names:
         i = names.index(mark.tensor)
-        ax.annotate(f"{mark.layer}\n{mark.snr_in:.0f} dB in, {mark.snr_out:.0f} dB out", (i, mark.snr_out),
-                    xytext=(i + 3, mark.snr_out - 12), fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.8})
+        ax.annotate(f"first explosion: {mark.layer}\n{mark.snr_in:.0f} dB in, {mark.snr_out:.0f} dB out",
+                    (i, mark.snr_out), xytext=(i + 4, mark.snr_out + 14), fontsize=8,
+                    arrowprops={"arrowstyle": "->", "lw": 0.8})
     ticks, labels, seen = [], [], set()
     for i, n in enumerate(names):
         b = graph.tensors[n].block
-        if b not in seen:
-            seen.add(b)
+        if b in seen:
+            continue
+        seen.add(b)
+        text = b if b in ("stem", "head") else f"block {b}"
+        if ticks and i - ticks[-1] < 2:  # too close to the previous label: share its tick
+            labels[-1] += f", {text}"
+        else:
             ticks.append(i)
-            labels.append(b if b in ("stem", "head") else f"block {b}")
-    ax.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=8)
+            labels.append(text)
+    ax.set_xticks(ticks, labels, fontsize=8, rotation=30, ha="right")
     ax.set_xlabel("tensor, in graph order (fused view: activations, projections, residual adds, head)")
     ax.set_ylabel("SNR vs FP32 (dB)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="center", bbox_to_anchor=(0.55, 0.55), ncol=4)
