@@ -198,8 +198,9 @@ def load_flags(path: Path = FLAGS_FILE) -> dict:
     return data
 
 
-def _release(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("."))
+def _release(text: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in text.split(".")]
+    return tuple((parts + [0, 0, 0])[:3])
 
 
 def check_trtexec(argv: list[str], versions: tuple[int, ...], flags: dict | None = None) -> list[str]:
@@ -222,7 +223,7 @@ def check_trtexec(argv: list[str], versions: tuple[int, ...], flags: dict | None
         removed = _release(entry["removed"]) if "removed" in entry else None
         deprecated = _release(entry["deprecated"]) if "deprecated" in entry else None
         for major in versions:
-            if added > (major,):
+            if added > (major, 0, 0):
                 problems.append(f"{name} appeared in TensorRT {entry['added']}, after {major}.0")
             if removed is not None and removed[0] <= major:
                 problems.append(f"{name} was removed in TensorRT {entry['removed']}")

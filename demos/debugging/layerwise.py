@@ -1,8 +1,9 @@
 """Per-tensor errors of a low-precision model against FP32, in graph order, and the layer where they explode.
 
 ``polygraphy run ... --onnx-outputs mark all --compare snr --save-accuracy-results FILE`` writes the
-signal-to-noise ratio of every intermediate tensor (``10 log10(sum ref^2 / sum (out - ref)^2)``, in dB:
-20 dB is a relative L2 error of 10 %, 40 dB of 1 %). :func:`read_metric` reads such a file, and
+signal-to-noise ratio of every intermediate tensor, in dB: ``10 log10(sum out^2 / sum (out - ref)^2)``, where
+``out`` is the run being checked and ``ref`` the loaded reference (Polygraphy's definition). While the
+error is small, 20 dB is a relative L2 error of about 10 %, 40 dB of about 1 %. :func:`read_metric` reads such a file, and
 :class:`Graph` puts the tensors of the FP32 ONNX model in order with a readable layer name each.
 
 Two views of the graph matter. ONNX Runtime runs every node and so can report every tensor; TensorRT fuses

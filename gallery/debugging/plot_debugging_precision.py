@@ -139,8 +139,9 @@ polygraphy("run", "int8_blank.onnx", "--onnxrt", "--graph-optimization-level", "
 # With ``--onnx-outputs mark all`` on the low-precision model too, Polygraphy compares every tensor
 # the two runs share (the Q/DQ models have extra tensors, the outputs of their Q/DQ nodes, which FP32
 # does not have and which are skipped).
-# ``--compare snr`` compares each tensor by its signal-to-noise ratio, ``10 log10(sum ref² / sum (out -
-# ref)²)`` in decibels: a relative L2 error of 10 % is 20 dB, of 1 % is 40 dB.
+# ``--compare snr`` compares each tensor by its signal-to-noise ratio in decibels,
+# ``10 log10(sum out² / sum (out - ref)²)``, with ``out`` the model being checked and ``ref`` the FP32
+# reference: while the error is small, a relative L2 error of 10 % is about 20 dB, of 1 % about 40 dB.
 # Unlike a tolerance, it does not depend on the size of the tensor's values, so the SNR of the first
 # convolution and of the logits can be read on one scale.
 # ``--save-accuracy-results`` writes the metric of every tensor to a small JSON file, which the figure
