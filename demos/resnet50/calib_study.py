@@ -394,11 +394,12 @@ def plot_sensitivity(study: dict, ax, highlight: int = 3) -> None:
     ax.set_ylim(len(rows) - 0.5, -0.5)  # the first layer of the network at the top
     for i in sorted(worst):
         ax.text(vals[i], i, f" {vals[i]:.3f}", va="center", fontsize=7)
+    ax.set_xlim(0, float(vals.max()) * 1.15)  # room for the value labels
     ax.set_xlabel("relative L2 error of the logits with only this layer in INT8")
     ax.grid(axis="x", alpha=0.3)
     sens = study["sensitivity"]
     ax.set_title(f"Per-layer sensitivity, one layer at a time in INT8 ({sens['calibrator']}, {sens['images']} "
-                 f"images), in graph order; red: the {highlight} most sensitive", fontsize=9)
+                 f"images),\nin graph order; red: the {highlight} most sensitive", fontsize=9)
 
 
 def plot_keep(study: dict, ax) -> None:
