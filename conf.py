@@ -95,7 +95,7 @@ sphinx_gallery_conf = {
     "filename_pattern": os.environ.get("TUTORIAL_GALLERY_ONLY") or r"/plot_",
     # The order of the learning path; a new section folder lands before the speed page.
     "subsection_order": [
-        "gallery/concepts", "gallery/fp16", "gallery/int8", "gallery/qat", "gallery/plugins",
+        "gallery/concepts", "gallery/fp16", "gallery/int8", "gallery/debugging", "gallery/qat", "gallery/plugins",
         "gallery/resnet50", "*", "gallery/speed",
     ],
     # Deterministic pages: no run timings or memory figures inside translatable text.

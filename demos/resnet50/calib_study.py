@@ -384,14 +384,22 @@ def plot_counts(study: dict, axes) -> None:
 
 
 def plot_sensitivity(study: dict, ax, highlight: int = 3) -> None:
+    """One horizontal bar per quantized layer, in graph order from top to bottom, labelled with its name."""
     rows = study["sensitivity"]["rows"]
-    vals = [r["rel_l2_vs_fp32"] for r in rows]
-    worst = set(np.argsort(vals)[::-1][:highlight])
-    ax.bar(range(len(rows)), vals, color=["#d62728" if i in worst else "#1f77b4" for i in range(len(rows))])
-    ax.set_xticks(range(len(rows)), [", ".join(r["layers"]) for r in rows], rotation=90, fontsize=6)
-    ax.set_ylabel("relative L2 error of logits")
-    ax.set_title(f"only this layer in INT8 ({study['sensitivity']['calibrator']}, "
-                 f"{study['sensitivity']['images']} images); red: the {highlight} most sensitive", fontsize=10)
+    vals = np.array([r["rel_l2_vs_fp32"] for r in rows])
+    worst = set(np.argsort(vals)[::-1][:highlight].tolist())
+    y = np.arange(len(rows))
+    ax.barh(y, vals, height=0.7, color=["#d62728" if i in worst else "#1f77b4" for i in range(len(rows))])
+    ax.set_yticks(y, [", ".join(r["layers"]) for r in rows], fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # the first layer of the network at the top
+    for i in sorted(worst):
+        ax.text(vals[i], i, f" {vals[i]:.3f}", va="center", fontsize=7)
+    ax.set_xlim(0, float(vals.max()) * 1.15)  # room for the value labels
+    ax.set_xlabel("relative L2 error of the logits with only this layer in INT8")
+    ax.grid(axis="x", alpha=0.3)
+    sens = study["sensitivity"]
+    ax.set_title(f"Per-layer sensitivity, one layer at a time in INT8 ({sens['calibrator']}, {sens['images']} "
+                 f"images),\nin graph order; red: the {highlight} most sensitive", fontsize=9)
 
 
 def plot_keep(study: dict, ax) -> None:
@@ -409,6 +417,8 @@ def plot_keep(study: dict, ax) -> None:
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="center right")
+    ax.set_title(f"Keeping the most sensitive layers in FP32 ({study['fp32']['images']} evaluation images)",
+                 fontsize=9)
 
 
 # --- The full-size study (CLI) --------------------------------------------------------------------------

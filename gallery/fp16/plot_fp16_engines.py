@@ -326,8 +326,10 @@ else:
 # TensorRT 10 also has *weak typing*: build the FP32 model with ``BuilderFlag.FP16`` and the builder may
 # pick an FP16 kernel for any layer where it measures one faster, with no rule about ranges. The flag was
 # deprecated in TensorRT 10.12 and removed in TensorRT 11, together with ``platform_has_fast_fp16``.
-# TensorRT 10 also builds the AutoCast model strongly typed, as above, which gives the same engine on
-# both versions and is the way to migrate.
+# TensorRT 10 also builds the AutoCast model strongly typed, as above, and that is the way to migrate:
+# both versions then follow the same precision assignment, the one written in the model. The engines
+# are not the same: each version chooses its own kernels and fusions, and a plan runs only with the
+# TensorRT version and on the GPU it was built for.
 
 if loader.available() and loader.major(loader.tensorrt()) == 10:
     trt = loader.tensorrt()
@@ -422,7 +424,8 @@ ax.barh(range(len(rows)), [r["images_per_s"] for r in rows], color=["C0" if r["d
 ax.set_yticks(range(len(rows)), labels, fontsize=8)
 ax.invert_yaxis()
 ax.set_xlabel("ResNet50 images per second (batch 256)")
-ax.set_title(f"PyTorch eager on {prov['gpu']['name']}, {prov['date'][:10]}", fontsize=9)
+ax.set_title(f"ResNet50 throughput per data type, PyTorch eager on {prov['gpu']['name']}, {prov['date'][:10]}",
+             fontsize=9)
 fig.tight_layout()
 
 # %%

@@ -15,7 +15,10 @@ This page answers the questions that decide whether PTQ keeps the accuracy of a 
 Every measurement uses EfficientNet-Lite0 with its real ImageNet weights and the ImageNet sample images of
 this tutorial, with calibration and evaluation images kept apart.
 TensorRT cannot run on the CPU machine that builds this page, so the INT8 models are evaluated with ONNX
-Runtime, which executes TensorRT's INT8 arithmetic exactly, emulated in float.
+Runtime, which executes each Q/DQ model as written: every quantize and dequantize step with the model's
+scales and rounding, the layers between them in float.
+TensorRT runs the same file with fused INT8 kernels that accumulate in INT32, so its numbers are close to
+ONNX Runtime's but not identical; a section below measures how close two executions of one Q/DQ file are.
 A small version of each experiment runs live while the page is built; the full-size study comes from
 ``python -m demos.resnet50.calib_study`` and is read from a committed JSON file with its provenance.
 All code lives in ``demos/resnet50`` (``calib_study``, ``calibration``, ``qdq``, ``ptq``) and ``demos/trt``.
@@ -52,7 +55,7 @@ All code lives in ``demos/resnet50`` (``calib_study``, ``calibration``, ``qdq``,
 import matplotlib.pyplot as plt
 import numpy as np
 
-from demos import files, gallery_cache, onnx_tools
+from demos import files, gallery_cache, onnx_tools, qdq_placement
 from demos.resnet50 import calib_study, qdq
 
 art = gallery_cache.Artifacts("efficientnet_lite0")
@@ -73,6 +76,9 @@ placement_model = onnx_tools.load(place)
 ops = [n.op_type for n in placement_model.graph.node]
 print(f"Q/DQ placement: {ops.count('QuantizeLinear')} QuantizeLinear nodes, {len(qz.tensors)} of them on "
       f"activations, the others on weights; {ops.count('Conv') + ops.count('Gemm')} Conv/Gemm layers")
+sources = qdq_placement.activation_sources(placement_model)
+print(f"what computes the {sum(sources.values())} quantized activations: "
+      + ", ".join(f"{kind} {n}" for kind, n in sources.most_common()))
 
 # %%
 # The helpers below keep this page fast on a rebuild: every Q/DQ model is saved under
@@ -184,11 +190,23 @@ if study is not None:
 # 500 images can resolve.
 # Agreement with FP32, the finer measure, moves by a few points between calibrators and sizes without a
 # clear trend in the number of images.
-# EfficientNet-Lite0 was designed for integer inference: 32 of its 50 quantized activations come out of
-# ReLU6, which bounds them at 6 whatever the input, so much of the range is fixed by the architecture.
+# EfficientNet-Lite0 was designed for integer inference.
+# Of its 50 quantized activations, 32 come out of ReLU6 (the count at the top of this page, read from the
+# Q/DQ model), and ReLU6 bounds them at 6 whatever the input, so most of the ranges are fixed by the
+# architecture; the calibration set decides the other 18 (the model input, 9 residual sums, 7 projections
+# and the classifier's input).
 # Models with unbounded activations (ResNet50's ReLU, transformers) depend more on the calibration set.
-# A few hundred images remain the safe choice: calibration is a single forward pass over them, and one
-# small draw that happened to work here says nothing about the next one.
+#
+# How many images, then?
+# `NVIDIA's EfficientNet sample for TensorRT
+# <https://github.com/NVIDIA/TensorRT/blob/main/samples/python/efficientnet/README.md>`_ asks for several
+# thousand calibration images and calibrates on up to 25,000 by default ("for ImageNet networks, we have
+# found that 25,000 images gives a good result"); the articles this tutorial started from suggest 100 to 500.
+# Plan for a few hundred to a few thousand images from the deployment distribution: calibration is one
+# forward pass over them, cheap next to training, and one small draw that happened to work here says
+# nothing about the next one.
+# This model gets away with the low end because ReLU6 fixes 32 of its 50 ranges; a model without such
+# bounds needs the high end.
 #
 # Unrepresentative calibration data
 # ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -235,7 +253,7 @@ if study is not None:
     for r in ranked[:8]:
         print(f"  {', '.join(r['layers']):<28} input {r['tensor']:<14} rel. L2 {r['rel_l2_vs_fp32']:.4f}  "
               f"agreement {100 * r['agreement_with_fp32']:5.1f}%")
-    fig, ax = plt.subplots(figsize=(11, 3.6))
+    fig, ax = plt.subplots(figsize=(8, 9))
     calib_study.plot_sensitivity(study, ax)
     fig.tight_layout()
 
@@ -271,6 +289,131 @@ if study is not None:
 # conversions around it, so keep only the layers that the measurement names.
 # With ModelOpt, pass their node names as ``nodes_to_exclude`` (see the code to copy at the end).
 #
+# Where the Q/DQ nodes go, and what TensorRT does with them
+# ---------------------------------------------------------
+# TensorRT builds a Q/DQ network in three steps (NVIDIA's
+# `Explicit Quantization <https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/quantized-types-explicit-quantization.html>`_).
+#
+# 1. It *propagates* the Q/DQ nodes: a DequantizeLinear moves forward, towards the output, and a
+#    QuantizeLinear backward, towards the input, through layers that commute with quantization.
+#    ReLU and MaxPool commute (the maximum of quantized values is the quantized maximum, with the same
+#    scale), and so does a Concat whose inputs share one scale; after the move these layers run on INT8
+#    data, and the Q/DQ pairs meet the layers they can fuse with.
+# 2. It *fuses*: DequantizeLinear -> convolution -> activation -> QuantizeLinear becomes one INT8 kernel.
+#    An Add right after a convolution joins that kernel when its other input, the skip connection,
+#    arrives through a Q/DQ pair of its own.
+#    The kernel's output is INT8 when a QuantizeLinear ends the chain; otherwise it writes float.
+# 3. It times kernels for what is left, and never changes a precision on its own: a layer without Q/DQ
+#    runs in the precision the model gives it.
+#
+# NVIDIA's placement recommendations follow from this.
+# Quantize every input of a weighted layer (Conv, Gemm, MatMul), weights per output channel and
+# activations per tensor.
+# Do not quantize the outputs of weighted layers: the Q on the next layer's input does it, and TensorRT
+# fuses it backwards.
+# Quantize the residual input of an Add, so that the Add fuses into the convolution before it; without
+# it, that convolution writes float and the Add runs on its own.
+# Do not put extra Q/DQ pairs between layers TensorRT fuses anyway (a convolution and its activation or
+# BatchNorm): each extra pair splits a fusion.
+#
+# The code below checks all of this on the Q/DQ model that ModelOpt placed and the entropy calibrator
+# scaled (the live run above): it counts the layers by what surrounds them and draws one residual block
+# of the graph with the kernels its placement allows.
+
+entropy_model = onnx_tools.load(live["entropy"]["file"])
+counts = qdq_placement.op_counts(entropy_model)
+print(f"ops: {counts['QuantizeLinear']} QuantizeLinear, {counts['DequantizeLinear']} DequantizeLinear, "
+      f"{counts['Conv']} Conv, {counts['Gemm']} Gemm, {counts['Clip']} Clip, {counts['Add']} Add, "
+      f"{counts['MaxPool']} MaxPool, {counts['Concat']} Concat")
+weighted = qdq_placement.layers(entropy_model)
+print(f"{len(weighted)} weighted layers, {sum(w.int8 for w in weighted)} with INT8 input and weights:")
+from collections import Counter
+
+for (act, out), n in sorted(Counter((w.activation, w.output) for w in weighted).items(), key=lambda kv: -kv[1]):
+    print(f"  {n:>2} x  {'+ ' + act if act else 'no activation':<14} -> output to {out}")
+adds = qdq_placement.residual_adds(entropy_model)
+print(f"{len(adds)} residual adds; skip input through Q/DQ in {sum(any(i['quantized'] for i in a['inputs']) for a in adds)}, "
+      f"branch input from {Counter(i['from'] for a in adds for i in a['inputs'] if not i['quantized'])}")
+fig, ax = plt.subplots(figsize=(12, 2.8))
+drawn = qdq_placement.draw_chain(ax, entropy_model, adds[0]["output"])
+ax.set_title(f"Q/DQ placement of one EfficientNet-Lite0 residual block ({adds[0]['name']}) and the kernels "
+             "TensorRT's fusion rules allow (read from the graph, not built)", fontsize=9)
+fig.tight_layout()
+
+# %%
+# Of the 50 INT8 layers, 48 can write INT8 directly, because a QuantizeLinear follows them: the 32
+# convolutions with ReLU6, the 7 projections that feed the next block, and the 9 projections that end in
+# a residual add.
+# ModelOpt quantizes every skip connection: the Add reads it through the same Q/DQ pair as the next
+# block's first convolution, so the Add can join the projection's kernel, as NVIDIA recommends.
+# Two layers write float: the last convolution before the global average pool, which has no Q/DQ, and the
+# classifier, whose output is the model's.
+# The model has no MaxPool and no Concat, so propagation only meets ReLU6, which TensorRT fuses into the
+# convolution anyway; in ResNet50 the MaxPool after the first convolution is where it matters, and a Q/DQ
+# pair on its input or output lets it run in INT8.
+# The QAT page checks the residual Q/DQ of its own exported graphs the same way.
+#
+# What ONNX Runtime reproduces, and what it does not
+# --------------------------------------------------
+# ONNX Runtime executes a Q/DQ file as written: the same quantized tensors, the same scales, the same
+# rounding (half to even) and saturation at every QuantizeLinear, with the layers between them in FP32.
+# It does not reproduce how TensorRT computes: TensorRT fuses each convolution with its activation and the
+# next quantization, multiplies INT8 by INT8 and accumulates in INT32, rescales once per output, and moves
+# Q/DQ nodes as described above.
+# Both compute the same function up to rounding, but rounding is exactly what INT8 amplifies: a value
+# that lands near the midpoint between two INT8 steps can go either way, and that step propagates.
+# NVIDIA does not promise that an engine's INT8 results are bitwise identical to any emulation.
+#
+# How far apart can two faithful executions of one Q/DQ file be? ONNX Runtime answers that itself: with
+# all graph optimizations it fuses convolutions with their activations and runs some layers with its own
+# integer kernels, with basic optimizations it does neither.
+# The live entropy model on the 200 evaluation images, both ways:
+
+import onnxruntime
+
+from demos import provenance
+
+entropy_file = live["entropy"]["file"]
+key = {"onnx_sha256": files.sha256_file(entropy_file), "data_sha256": evals.data_hash,
+       "onnxruntime": onnxruntime.__version__, "optimization": "all"}
+cache = art.workdir.cache / f"int8_ort_all_{key['onnx_sha256'][:12]}_{evals.data_hash[:12]}.npz"
+hit = files.load_cache(cache, key)
+if hit is None:
+    sess = onnx_tools.session(entropy_file, optimization="all")
+    logits_all = np.concatenate([onnx_tools.run(sess, evals.array[i:i + 32]) for i in range(0, len(evals.array), 32)])
+    files.save_cache(cache, key, {"logits": logits_all})
+else:
+    logits_all = hit[0]["logits"]
+logits_basic = art.ort_logits(entropy_file, evals)  # the page's INT8 numbers: basic optimizations
+two_runs = np.linalg.norm(logits_all - logits_basic) / np.linalg.norm(logits_basic)
+same_class = float(np.mean(logits_all.argmax(1) == logits_basic.argmax(1)))
+print(f"ONNX Runtime {onnxruntime.__version__}, CPU {provenance.cpu_model()} "
+      f"(INT8 dot-product instructions: {', '.join(provenance.int8_dot_product(provenance.cpu_flags())) or 'none'})")
+print(f"same Q/DQ file, all vs basic optimizations: rel. L2 {two_runs:.3f}, same top-1 class on "
+      f"{100 * same_class:.1f}% of {len(logits_basic)} images")
+print(f"for scale, INT8 (basic) vs FP32:            rel. L2 {live['entropy']['rel_l2_vs_fp32']:.3f}")
+qat_record = gallery_cache.ROOT / "demos/resnet50/results/cpu_efficientnet_lite0/qat_int8_qat.json"
+if qat_record.exists():
+    check = files.read_json(qat_record, "QAT record")["export_check"]
+    print(f"committed QAT run ({qat_record.relative_to(gallery_cache.ROOT)}): exported Q/DQ model on ONNX Runtime "
+          f"vs the PyTorch fake-quant model it came from: rel. L2 {check['rel_l2_vs_torch_fakequant']:.3f}, "
+          f"same top-1 class on {100 * check['agreement']:.0f}% of its check images")
+overflow = qdq_placement.int32_bias_overflow(entropy_model)
+print(f"Conv biases that ONNX Runtime's optimizer stores as saturated int32: {sum(len(o['channels']) for o in overflow)} "
+      f"channels in {len(overflow)} layers")
+
+# %%
+# Two executions of the same file by the same library differ by a few percent of the logits' norm, a
+# fraction of what INT8 itself changes, and on this data they pick the same class nearly everywhere; the
+# PyTorch fake-quant model and its exported ONNX file, checked by the demo's ``qat`` stage, differ by a
+# similar amount.
+# TensorRT's engine is one more execution of the same kind, so expect its logits to differ from ONNX
+# Runtime's by about as much, and its accuracy to match within the confidence intervals above.
+# ONNX Runtime gives TensorRT's accuracy, not TensorRT's exact numbers.
+# One difference is ONNX Runtime's own: its optimizer stores each Conv bias as ``int32`` at scale
+# ``s_x * s_w`` and saturates the few channels whose bias does not fit; the Debugging precision page
+# finds them layer by layer, and shows that they do not change this model's output.
+#
 # TensorRT 11: build the Q/DQ model
 # ---------------------------------
 # The Q/DQ ONNX file is the whole deployment artefact: TensorRT 11 parses it into a strongly typed network
@@ -279,7 +422,7 @@ if study is not None:
 # ``import tensorrt`` works and a GPU is present.
 
 from demos.errors import MissingRuntime
-from demos.trt import builder, legacy, loader, rtx_build
+from demos.trt import builder, loader, rtx_build
 
 best_qdq = live["entropy"]["file"]
 try:
@@ -290,20 +433,124 @@ except MissingRuntime as exc:
     print(f"skipped: building {best_qdq.name} with TensorRT ({exc})")
 
 # %%
-# TensorRT 10: the legacy calibrator and its cache
-# ------------------------------------------------
-# ``demos.trt.legacy`` holds the TensorRT 10 path: an ``IInt8EntropyCalibrator2`` subclass that hands
-# batches to the builder and writes the calibration cache, and a build of the FP32 model with
-# ``BuilderFlag.INT8``.
-# It needs TensorRT 10 and a GPU; without them the call below says what was skipped.
+# TensorRT 10: the legacy calibrator, whole
+# -----------------------------------------
+# Implicit quantization is what most deployed TensorRT code still does, and TensorRT 10 still supports it.
+# The recipe: parse the FP32 model into a weakly typed network, set ``BuilderFlag.INT8``, and give the
+# builder config a calibrator, an object that TensorRT asks for calibration batches during the build.
+# ``IInt8EntropyCalibrator2`` is the one to use for CNNs: TensorRT runs the batches through the network on
+# the GPU and picks each tensor's range with its entropy method.
+#
+# The calibrator classes of older articles, including the ones this tutorial started from, are often
+# wrong in ways that still run:
+#
+# * ``get_batch`` must return *device* pointers, one per network input: a NumPy array (host memory) is
+#   not a device pointer. The class below copies each batch into one CUDA buffer, allocated once.
+# * ``get_batch`` must return ``None`` when the data is exhausted; that ends calibration. A last batch with
+#   fewer images than ``get_batch_size()`` is dropped, since the calibration profile fixes the shape.
+# * ``read_calibration_cache`` that always returns ``None`` recalibrates on every build. Returning the
+#   saved cache skips calibration; the cache is valid only for the same network and TensorRT version.
+# * ``builder.build_engine`` and ``config.max_workspace_size`` are gone since TensorRT 10; build with
+#   ``build_serialized_network`` and set the workspace with ``set_memory_pool_limit``.
+# * A network with a dynamic batch axis needs a calibration profile (``set_calibration_profile``);
+#   calibration runs at its ``opt`` shape.
+#
+# This is the same calibrator as ``demos.trt.legacy``, which the demo's ``ptq --trt10-legacy`` stage
+# uses; the tests run both with a stand-in for TensorRT's base class and check that they hand TensorRT
+# the same batches and write the same cache.
+# The code is checked against TensorRT 10's Python API by the tests; it runs only where TensorRT 10 and
+# a GPU are present.
 
-try:
-    batches = (calib.array[i:i + 8] for i in range(0, len(calib.array) - 7, 8))
-    info = legacy.build_with_calibrator(fp32_path, art.workdir.path("int8_legacy.trt.plan"), batches, 8,
-                                        art.workdir.path("int8_legacy.calib.cache"))
-    print(f"TensorRT 10 implicit INT8 engine, cache {info['calibration_cache']}")
-except MissingRuntime as exc:
-    print(f"skipped: TensorRT 10 legacy calibration ({exc})")
+from pathlib import Path
+
+
+def make_entropy_calibrator(trt, batches, batch_size, cache_path):
+    """TensorRT 10: an IInt8EntropyCalibrator2 that feeds ``batches`` (float32 NCHW arrays of ``batch_size``
+    images, preprocessed like inference) to the builder through one CUDA buffer, and caches its result."""
+    import torch
+
+    if not hasattr(trt, "IInt8EntropyCalibrator2"):
+        raise RuntimeError(f"TensorRT {trt.__version__} has no calibrators (removed in TensorRT 11)")
+    cache_path = Path(cache_path)
+
+    class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
+        def __init__(self):
+            trt.IInt8EntropyCalibrator2.__init__(self)  # pybind11 needs the base __init__ called explicitly
+            self.batches = iter(batches)
+            self.device = None  # one CUDA buffer, allocated at the first batch and reused
+            self.seen = 0
+
+        def get_batch_size(self):
+            return batch_size
+
+        def get_batch(self, names):
+            x = next(self.batches, None)
+            if x is None or len(x) != batch_size:
+                return None  # calibration ends (a short last batch is dropped: the profile fixes the shape)
+            host = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+            if self.device is None:
+                self.device = torch.empty_like(host, device="cuda")
+            self.device.copy_(host)
+            self.seen += len(x)
+            return [int(self.device.data_ptr())]  # one device pointer per network input
+
+        def read_calibration_cache(self):
+            # A cache from an earlier build skips calibration (same network and TensorRT version only).
+            return cache_path.read_bytes() if cache_path.exists() else None
+
+        def write_calibration_cache(self, cache):
+            tmp = cache_path.with_name(cache_path.name + ".tmp")
+            tmp.write_bytes(bytes(cache))
+            tmp.replace(cache_path)  # never leave a half-written cache behind
+
+    return EntropyCalibrator()
+
+
+def build_implicit_int8_engine(onnx_path, plan_path, batches, batch_size, cache_path, max_batch=256):
+    """TensorRT 10: FP32 ONNX + BuilderFlag.INT8 + the entropy calibrator -> an implicitly quantized engine.
+    Returns how many images were calibrated (0 when the cache was reused)."""
+    import tensorrt as trt
+
+    if not hasattr(trt.BuilderFlag, "INT8"):
+        raise RuntimeError(f"TensorRT {trt.__version__} has no implicit quantization; build a Q/DQ model instead")
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)  # weakly typed: TensorRT chooses each layer's precision
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse_from_file(str(onnx_path)):
+        raise RuntimeError("; ".join(str(parser.get_error(i).desc()) for i in range(parser.num_errors)))
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 4 << 30)
+    config.set_flag(trt.BuilderFlag.INT8)
+    config.set_flag(trt.BuilderFlag.FP16)  # where INT8 does not pay off, FP16 rather than FP32
+    inp = network.get_input(0)
+    dims = tuple(inp.shape)[1:]
+    profile = builder.create_optimization_profile()
+    profile.set_shape(inp.name, (1, *dims), (batch_size, *dims), (max_batch, *dims))
+    config.add_optimization_profile(profile)
+    config.set_calibration_profile(profile)  # calibrate at the opt shape: batch_size images
+    calibrator = make_entropy_calibrator(trt, batches, batch_size, cache_path)
+    config.int8_calibrator = calibrator
+    plan = builder.build_serialized_network(network, config)
+    if plan is None:
+        raise RuntimeError(f"TensorRT could not build {onnx_path}")
+    Path(plan_path).write_bytes(bytes(plan))
+    return calibrator.seen
+
+
+if not loader.available():
+    why = loader.missing_reason()
+elif loader.major(loader.tensorrt()) >= 11:
+    why = f"TensorRT {loader.tensorrt().__version__} has no calibrators; the Q/DQ build above is its INT8 path"
+else:
+    why = loader.gpu_reason()
+if why:
+    print(f"skipped: TensorRT 10 implicit INT8 build with the entropy calibrator ({why})")
+else:
+    batches = (calib.array[i:i + 8] for i in range(0, len(calib.array), 8))
+    seen = build_implicit_int8_engine(fp32_path, art.workdir.path("int8_legacy.trt.plan"), batches, 8,
+                                      art.workdir.path("int8_legacy.calib.cache"))
+    print(f"TensorRT 10 implicit INT8 engine: {seen} images calibrated, cache {art.workdir.path('int8_legacy.calib.cache')}")
 
 # %%
 # The calibration cache is plain text: a header naming the TensorRT version and the calibrator, then one
