@@ -257,6 +257,12 @@ def series(doc: dict, op: str, dtype: str) -> list[dict]:
     return rows
 
 
+def describe(doc: dict) -> str:
+    from demos.gpu_speed import results
+
+    return results.describe(doc)
+
+
 def table(doc: dict) -> str:
     from demos.gpu_speed.results import fmt_rate
 
@@ -346,7 +352,7 @@ def run(args) -> dict:
                                   "int8: TOPS", "statistic": "median of timed samples"},
            "records": records, "elapsed_s": round(time.perf_counter() - started, 1)}
     results.write(args.out, doc, SCHEMA)
-    print(results.describe(doc))
+    print(describe(doc))
     print(table(doc))
     print(f"[alignment] wrote {args.out} in {doc['elapsed_s']:.0f} s")
     return doc

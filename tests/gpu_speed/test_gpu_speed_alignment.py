@@ -33,45 +33,20 @@ def test_useful_work_is_what_a_padded_run_is_charged_with():
     assert alignment.useful_flops("conv3x3", 64, 256, 56) == 2 * pixels * 64 * 64 * 9
 
 
-def _rec(op, dtype, c, tflops=None, padded_to=None, error=None):
-    rec = {"op": op, "dtype": dtype, "channels": c, "padded_to": padded_to, "align": alignment.ALIGN[dtype],
-           "aligned": alignment.aligned(c, dtype), "flops": alignment.useful_flops(op, c, 256, 56)}
-    if error:
-        return {**rec, "error": error}
-    median = rec["flops"] / tflops / 1e12
-    return {**rec, "median_s": median, "min_s": median * 0.95, "tflops": tflops,
-            "best_tflops": rec["flops"] / (median * 0.95) / 1e12, "check": {"passed": True, "rel_err": 0.0}}
-
-
-@pytest.fixture
-def doc():
-    """Arbitrary rates as inputs for the code, not results."""
-    return {"schema": alignment.SCHEMA,
-            "provenance": {"date": "2026-12-05T00:00:00+00:00", "versions": {"torch": "2.11.0"},
-                           "gpu": {"name": "NVIDIA H100 80GB HBM3", "sm_count": 132}},
-            "settings": {"device": "cuda", "channels": [63, 64, 65, 72]},
-            "records": [_rec("gemm", "int8", 63, error="RuntimeError: self.size(1) needs to be a multiple of 8"),
-                        _rec("gemm", "int8", 63, 90.0, padded_to=64), _rec("gemm", "int8", 64, 100.0),
-                        _rec("gemm", "int8", 72, 60.0), _rec("gemm", "int8", 72, 95.0, padded_to=80),
-                        _rec("gemm", "int8", 80, 120.0),
-                        _rec("conv3x3", "fp16", 63, 20.0), _rec("conv3x3", "fp16", 63, 50.0, padded_to=64),
-                        _rec("conv3x3", "fp16", 64, 80.0)]}
-
-
-def test_series_compares_each_count_with_its_aligned_neighbour(doc):
-    rows = {r["channels"]: r for r in alignment.series(doc, "gemm", "int8")}
+def test_series_compares_each_count_with_its_aligned_neighbour(alignment_doc):
+    rows = {r["channels"]: r for r in alignment.series(alignment_doc, "gemm", "int8")}
     assert rows[63]["tflops"] is None and "multiple of 8" in rows[63]["error"]
     assert rows[63]["padded_tflops"] == 90.0 and rows[63]["vs_aligned_neighbour"] == pytest.approx(0.9)
     assert rows[72]["aligned_neighbour"] == 80 and rows[72]["vs_aligned_neighbour"] == pytest.approx(95 / 120)
     assert rows[64]["vs_aligned_neighbour"] is None  # an aligned count is the reference itself
-    conv = {r["channels"]: r for r in alignment.series(doc, "conv3x3", "fp16")}
+    conv = {r["channels"]: r for r in alignment.series(alignment_doc, "conv3x3", "fp16")}
     assert conv[63]["vs_aligned_neighbour"] == pytest.approx(50 / 80)  # the faster of as-is and padded
-    text = alignment.table(doc)
+    text = alignment.table(alignment_doc)
     assert "refused: gemm int8 C=63" in text and "%16!" in text and "0.90x" in text
 
 
-def test_a_complete_document_is_valid_and_breakage_is_caught(doc):
-    assert alignment.problems(doc) == []
+def test_a_complete_document_is_valid_and_breakage_is_caught(alignment_doc):
+    assert alignment.problems(alignment_doc) == []
     for breakage, message in [
         (lambda d: d["records"][1].update(tflops=1.0), "does not equal flops/median_s"),
         (lambda d: d["records"][1].update(padded_to=63), "padded_to must be larger"),
@@ -79,7 +54,7 @@ def test_a_complete_document_is_valid_and_breakage_is_caught(doc):
         (lambda d: d["records"][2].update(op="conv1x1"), "known op"),
         (lambda d: d.update(records=[d["records"][0]]), "no layer was measured"),
     ]:
-        broken = copy.deepcopy(doc)
+        broken = copy.deepcopy(alignment_doc)
         breakage(broken)
         assert any(message in p for p in alignment.problems(broken)), message
         with pytest.raises(UserError):

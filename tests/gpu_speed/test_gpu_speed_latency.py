@@ -16,32 +16,6 @@ from demos.gpu_speed import latency, results
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _lat(p50, p99):
-    return {"p50": p50, "p90": (p50 + p99) / 2, "p99": p99, "min": 0.9 * p50, "mean": p50 * 1.05, "max": p99 * 1.1}
-
-
-def _rec(config, batch, p50, p99, ips):
-    return {"config": config, "batch": batch, "latency_ms": _lat(p50, p99), "gpu_ms": _lat(0.8 * p50, 0.9 * p99),
-            "throughput_images_per_s": ips, "samples": 400,
-            "check": {"passed": True, "rel_l2_vs_float64": 1e-4, "tolerance": 1e-3}}
-
-
-@pytest.fixture
-def doc():
-    """A structurally complete document; its times are arbitrary inputs for the code, not results."""
-    return {
-        "schema": latency.SCHEMA,
-        "provenance": {"date": "2026-12-05T00:00:00+00:00", "versions": {"torch": "2.11.0"},
-                       "gpu": {"name": "NVIDIA H100 80GB HBM3", "sm_count": 132, "driver": "580", "torch_cuda": "13.0",
-                               "memory_gib": 79.2}},
-        "settings": {"device": "cuda", "image_size": 224, "seed": 0},
-        "records": [_rec("fp32_eager", 1, 6.0, 7.0, 170.0), _rec("fp16_eager", 1, 4.0, 5.0, 260.0),
-                    _rec("fp16_cuda_graph", 1, 1.0, 1.2, 1100.0), _rec("fp16_cuda_graph", 8, 1.6, 1.9, 5200.0),
-                    _rec("fp16_cuda_graph", 256, 20.0, 21.0, 13000.0),
-                    {"config": "fp16_compile", "batch": 1, "error": "BackendCompilerFailed: x"}],
-    }
-
-
 def test_plan_measures_batch_1_first_and_compiles_last():
     order = latency.plan(list(latency.CONFIGS), [1, 8, 32])
     assert order[:len(latency.CONFIGS)] == [(c, 1) for c in latency.CONFIGS]
@@ -70,8 +44,8 @@ def test_percentiles_and_sample_count():
     assert latency.sample_count(5e-3, 2.0) == 400
 
 
-def test_a_complete_document_is_valid(doc):
-    assert latency.problems(doc) == []
+def test_a_complete_document_is_valid(latency_doc):
+    assert latency.problems(latency_doc) == []
 
 
 @pytest.mark.parametrize("breakage, message", [
@@ -86,8 +60,8 @@ def test_a_complete_document_is_valid(doc):
     (lambda d: d["records"].append(copy.deepcopy(d["records"][0])), "measured twice"),
     (lambda d: d.update(records=[d["records"][-1]]), "no configuration was measured"),
 ])
-def test_broken_documents_are_rejected(doc, breakage, message):
-    broken = copy.deepcopy(doc)
+def test_broken_documents_are_rejected(latency_doc, breakage, message):
+    broken = copy.deepcopy(latency_doc)
     breakage(broken)
     found = latency.problems(broken)
     assert any(message in p for p in found), found
@@ -95,25 +69,25 @@ def test_broken_documents_are_rejected(doc, breakage, message):
         results.validate(broken, "x.json", latency.SCHEMA)
 
 
-def test_batch1_summary_sweep_and_table(doc):
-    rows = {r["config"]: r for r in latency.batch1_summary(doc)}
+def test_batch1_summary_sweep_and_table(latency_doc):
+    rows = {r["config"]: r for r in latency.batch1_summary(latency_doc)}
     assert set(rows) == {"fp32_eager", "fp16_eager", "fp16_cuda_graph"}  # the failed compile is left out
     assert rows["fp32_eager"]["speedup_vs_fp32_eager"] == pytest.approx(1.0)
     assert rows["fp16_cuda_graph"]["speedup_vs_fp32_eager"] == pytest.approx(6.0)
     assert rows["fp16_cuda_graph"]["gpu_p50_ms"] == pytest.approx(0.8)
-    sweep = latency.sweep(doc, "fp16_cuda_graph")
+    sweep = latency.sweep(latency_doc, "fp16_cuda_graph")
     assert [r["batch"] for r in sweep] == [1, 8, 256] and sweep[-1]["images_per_s"] == 13000.0
-    text = latency.table(doc)
+    text = latency.table(latency_doc)
     assert "failed: BackendCompilerFailed" in text and "ok (1.0e-04)" in text
     assert text.index("fp32_eager") < text.index("fp16_cuda_graph")
-    doc["records"][0]["check"]["passed"] = False
-    assert "FAILED" in latency.table(doc)
+    latency_doc["records"][0]["check"]["passed"] = False
+    assert "FAILED" in latency.table(latency_doc)
 
 
-def test_results_folder_keeps_each_kind_apart(tmp_path, doc):
+def test_results_folder_keeps_each_kind_apart(tmp_path, latency_doc):
     from demos.gpu_speed import alignment
 
-    results.write(tmp_path / "latency_h100.json", doc, latency.SCHEMA)
+    results.write(tmp_path / "latency_h100.json", latency_doc, latency.SCHEMA)
     assert [p.name for p, _ in results.load_all(tmp_path, schema=latency.SCHEMA)] == ["latency_h100.json"]
     assert results.load_all(tmp_path) == [] and results.load_all(tmp_path, schema=alignment.SCHEMA) == []
     (tmp_path / "notes.json").write_text(json.dumps({"schema": "something/else"}), encoding="utf-8")
