@@ -69,6 +69,23 @@ class _Reader:
 
 
 @contextlib.contextmanager
+def _env(**values):
+    """Set environment variables for the duration of a block."""
+    import os
+
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
 def _quiet():
     # ORT's quantizer logs a pre-processing suggestion and per-tensor notes at INFO/WARNING.
     logger = logging.getLogger()
@@ -402,8 +419,9 @@ def relu6_fold_study(fp32_path, calibration: np.ndarray, data_hash: str, folder)
     if hit is not None and all(p.exists() and files.sha256_file(p) == hit[1][f]["sha256"] for f, p in paths.items()):
         return hit[1]
     batches = lambda: (calibration[i:i + 8] for i in range(0, len(calibration), 8))  # noqa: E731
-    collection = calib.collect(fp32_path, batches, cache=folder / "activations.npz", data_hash=data_hash,
-                               batch_size=8, total=len(calibration))
+    with _env(TQDM_DISABLE="1"):  # no progress bar in a page's output
+        collection = calib.collect(fp32_path, batches, cache=folder / "activations.npz", data_hash=data_hash,
+                                   batch_size=8, total=len(calibration))
     amax = collection.amax(calib.calibrators()["max"])
     out = {}
     for form, fold in (("kept", False), ("folded", True)):

@@ -41,6 +41,9 @@ command that produces it, and its figure is left out.
 # A dense matrix product, which is what a normal layer is, can reach half of the printed value.
 # The table shows both; everything else on this page uses the dense value.
 
+import json
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torchvision
@@ -531,6 +534,98 @@ fig.tight_layout()
 # Use the roofline to set expectations: a memory-bound network gains from every byte saved, a
 # compute-bound one from every doubling of the math rate, and lower precision gives both.
 #
+# INT8 on a CPU: one fusion decides the speed
+# -------------------------------------------
+# Faster arithmetic only pays when the runtime can use it, and a single missed fusion can take most of the
+# gain away. The ResNet50 demo's CPU deployment of EfficientNet-Lite0 shows it. Its ``cpu_int8_trt_scales``
+# form reuses TensorRT's calibration: every activation gets TensorRT's symmetric step ``amax / 127``,
+# carried as uint8 with zero point 0 after an activation (ONNX Runtime's fast x86 kernels take unsigned
+# 8-bit activations). ONNX Runtime fuses each ``DequantizeLinear -> Conv -> QuantizeLinear`` into one integer
+# convolution, but EfficientNet-Lite0 follows most convolutions with ReLU6, a ``Clip(0, 6)``, and ONNX
+# Runtime drops a Clip in front of a QuantizeLinear only when the quantized range itself ends at 6. With
+# TensorRT's step the uint8 range ends at ``255 * amax / 127``, about twice amax, so each ReLU6 stayed a float
+# operator between an extra DequantizeLinear and QuantizeLinear: a float round trip after almost every
+# convolution, which cost the form most of its INT8 gain over ONNX Runtime's own asymmetric form.
+#
+# TensorRT has no such problem: it clips inside the convolution kernel. The demo now does the equivalent
+# for ONNX Runtime (``cpu_int8.fold_clips`` and ``cpu_int8.clip_codes``): it removes each ReLU6 before
+# quantization and puts the clip back on the integer codes, as a ``Clip`` of the uint8 tensor between the
+# QuantizeLinear and the DequantizeLinear, with bounds ``0`` and ``min(127, round(6 / step))``. Rounding
+# is monotonic, so this is exactly TensorRT's ``clamp(round(clip(x, 0, 6) / step), -128, 127)``: the scales
+# stay TensorRT's, and ONNX Runtime sees ``DequantizeLinear -> Conv -> QuantizeLinear`` around every
+# convolution again.
+#
+# Below, the form is built both ways from the same calibration (the maximum of every activation over 32
+# calibration images), and ONNX Runtime's optimized graphs are counted: the operators it actually runs.
+
+from demos import gallery_cache, provenance  # noqa: E402
+from demos.resnet50 import cpu_int8, evaluate  # noqa: E402
+
+lite0 = gallery_cache.Artifacts("efficientnet_lite0")
+lite0_fp32 = lite0.fp32_onnx()
+lite0_calib = lite0.images("calib", count=32)
+fold = cpu_int8.relu6_fold_study(lite0_fp32, lite0_calib.array, lite0_calib.data_hash,
+                                 gallery_cache.CACHE_ROOT / "cpu_int8")
+graphs = {"FP32": cpu_int8.ort_kernels(lite0_fp32), "ReLU6 kept in float": fold["kept"]["kernels"],
+          "ReLU6 folded": fold["folded"]["kernels"]}
+print(f"{lite0.spec.name} ({lite0.spec.weights_label}); calibration: {lite0_calib.source}")
+ops = ["Conv", "QLinearConv", "Clip", "QuantizeLinear", "DequantizeLinear", "Clip (uint8 codes)", "QLinearAdd"]
+print(f"{'operators ONNX Runtime runs':<28}" + "".join(f"{op:>20}" for op in ops))
+for name, counts in graphs.items():
+    print(f"{name:<28}" + "".join(f"{counts.get(op, 0):>20}" for op in ops))
+print(f"folded: {fold['folded']['relu6']}")
+
+lite0_eval = lite0.images("eval", count=200)
+ref = lite0.ort_logits(lite0_fp32, lite0_eval)
+logits = {form: lite0.ort_logits(fold[form]["file"], lite0_eval) for form in ("kept", "folded")}
+for name, lg in (("FP32", ref), ("ReLU6 kept in float", logits["kept"]), ("ReLU6 folded", logits["folded"])):
+    m = evaluate.metrics(lg, lite0_eval.labels, ref, lite0.spec.real_weights)
+    print(f"{name:<22} top-1 {m.top1:.2%}  agreement with FP32 {m.agreement:.2%}  "
+          f"({m.images} evaluation images)")
+diff = np.abs(logits["folded"] - logits["kept"])
+print(f"folded vs kept: {int((diff > 0).any(axis=1).sum())} of {len(diff)} images with any logit that differs "
+      f"(largest difference {diff.max():.3g}), top-1 agreement "
+      f"{(logits['folded'].argmax(1) == logits['kept'].argmax(1)).mean():.2%}")
+
+fig, ax = plt.subplots(figsize=(8, 3.2))
+shown = ["QLinearConv", "Clip", "QuantizeLinear", "DequantizeLinear", "Clip (uint8 codes)"]
+x = np.arange(len(shown))
+for i, form in enumerate(("kept", "folded")):
+    ax.bar(x + (i - 0.5) * 0.4, [fold[form]["kernels"].get(op, 0) for op in shown], 0.4,
+           label=f"TensorRT scales, ReLU6 {form}")
+ax.set_xticks(x, [op.replace(" (", "\n(") for op in shown], fontsize=8)
+ax.set_ylabel("operators per inference")
+ax.set_title("EfficientNet-Lite0 INT8 with TensorRT's scales on ONNX Runtime (CPU): operators after graph "
+             "optimization", fontsize=9)
+ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %%
+# With the fold, the float Clips and their dequantize/requantize pairs are gone; what remains per ReLU6 is
+# the clip of the uint8 codes, one pass over bytes. The outputs of the two forms differ only where a
+# ReLU6's calibrated amax is below 6: there TensorRT, and now the folded form, saturate at amax, while the
+# kept form saturated only at 6 or at twice amax, whichever is lower. The printed comparison shows how often
+# that changes a logit.
+#
+# Speed has to be measured on a quiet machine with the demo's ``bench`` stage, and the recorded benchmark
+# says when it was run and on which CPU. A run from before the fold still shows the slow form; the last
+# printed line says which form the recorded run measured.
+
+cpu_dir = Path(evaluate.__file__).resolve().parent / "results" / "cpu_efficientnet_lite0"
+bench = json.loads((cpu_dir / "bench_ort.json").read_text(encoding="utf-8"))
+recorded_form = json.loads((cpu_dir / "ptq_int8.json").read_text(encoding="utf-8"))["cpu_forms"]["trt_scales"]
+host = bench["provenance"]["host"]
+print(f"recorded ONNX Runtime CPU benchmark: {host['cpu']}, {host['cpu_count']} cores "
+      f"({', '.join(provenance.int8_dot_product(host['cpu_flags'])) or 'no INT8 dot-product instructions'}), "
+      f"{bench['provenance']['date'][:10]}, ONNX Runtime {bench['provenance']['versions']['onnxruntime']}")
+for variant, ratio in bench["speedup_vs_fp32"].items():
+    print(f"  {variant:<26} {ratio:.2f}x FP32")
+print("the recorded cpu_int8_trt_scales " + (
+    f"has its ReLU6 folded ({recorded_form['relu6']})" if recorded_form.get("folded_clips")
+    else "predates the fold (ReLU6 kept in float); re-measure with the commands in "
+         "demos/resnet50/results/README.md"))
+
+# %%
 # Copy this
 # ---------
 # A self-contained throughput measurement for one data type. It synchronizes before reading the clock
