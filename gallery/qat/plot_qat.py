@@ -254,8 +254,8 @@ print(f"  PyTorch float64 vs float32, same fake-quant model:         rel. L2 {fl
       f"top-1 agreement {floor['agreement']:.1%}")
 
 # %%
-# The exported model is as far from PyTorch as PyTorch in float64 is from PyTorch in float32: the gap is the
-# rounding-boundary floor, not an export error. An error in the export (a wrong scale, a missing quantizer,
+# The exported model is about as far from PyTorch as PyTorch in float64 is from PyTorch in float32: the
+# gap is the rounding-boundary floor, not an export error. An error in the export (a wrong scale, a missing quantizer,
 # a transposed axis) shows up far above that floor, with logits off by tens of percent and predictions that
 # disagree on most images. A few disagreeing predictions are images whose two best classes are within that
 # floor of each other; count them on enough images before calling a difference real. TensorRT adds its own
