@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from demos.errors import UserError, run_cli
+from demos.gpu_speed import results
 
 GPU_SIZES = (4096, 8192, 16384)
 GPU_COPY_MIB = 2048
@@ -21,9 +22,7 @@ GPU_COPY_MIB = 2048
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m demos.gpu_speed", description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True, help="result JSON to write (written atomically)")
-    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
-                   help="cuda (default) measures the first GPU; cpu is a smoke test of the harness")
+    results.add_io_arguments(p, "gpu_speed.json")
     p.add_argument("--sizes", type=int, nargs="+", default=None,
                    help=f"matrix sizes n (multiples of 16; default {' '.join(map(str, GPU_SIZES))} on cuda, 256 on cpu)")
     p.add_argument("--dtypes", nargs="+", default=None, metavar="DTYPE",
@@ -55,15 +54,12 @@ def _check_args(args, microbench) -> None:
         raise UserError("--copy-mib must be at least 1")
     if args.seconds_per_case <= 0:
         raise UserError("--seconds-per-case must be positive")
-    if args.out.exists() and args.out.is_dir():
-        raise UserError(f"--out {args.out} is a folder; give a file name such as {args.out / 'gpu_speed.json'}")
-    if args.out.suffix != ".json":
-        raise UserError(f"--out {args.out}: the result is JSON, name it *.json")
+    results.check_out(args.out, args.out_example)
 
 
 def run(args) -> dict:
     torch = _import_torch()
-    from demos.gpu_speed import machine, microbench, results
+    from demos.gpu_speed import machine, microbench
 
     cuda = args.device == "cuda"
     if args.sizes is None:

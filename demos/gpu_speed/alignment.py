@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from demos.errors import UserError, run_cli
-from demos.gpu_speed import microbench
+from demos.gpu_speed import microbench, results
 
 SCHEMA = "demos.gpu_speed.alignment/1"
 CHANNELS = (63, 64, 65, 72, 80, 128)
@@ -183,20 +183,13 @@ def run_case(torch, op: str, dtype: str, c: int, run_c: int, device, clock, l2_b
 
 # --- The result document ----------------------------------------------------------------------------------
 
-def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-
-
 def problems(doc) -> list[str]:
     """Everything wrong with an alignment result (empty when it is valid)."""
-    from demos.gpu_speed.results import header_problems
+    _positive = results.positive
 
-    if not isinstance(doc, dict):
-        return ["the top level is not a JSON object"]
-    out = header_problems(doc, SCHEMA)
-    records = doc.get("records")
-    if not isinstance(records, list) or not records:
-        return out + ["records must be a non-empty list"]
+    out, records = results.records_problems(doc, SCHEMA)
+    if not records:
+        return out
     measured = 0
     for i, rec in enumerate(records):
         where = f"records[{i}]"
@@ -258,13 +251,12 @@ def series(doc: dict, op: str, dtype: str) -> list[dict]:
 
 
 def describe(doc: dict) -> str:
-    from demos.gpu_speed import results
-
+    """One line of provenance: hardware, driver, CUDA, PyTorch and date."""
     return results.describe(doc)
 
 
 def table(doc: dict) -> str:
-    from demos.gpu_speed.results import fmt_rate
+    fmt_rate = results.fmt_rate
 
     lines = [f"{'layer':<15}{'C':>5}{'rule':>6}{'TFLOPS':>9}{'padded':>12}{'vs aligned':>12}"]
     for op, dtype in CASES:
@@ -287,9 +279,7 @@ def table(doc: dict) -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python3 -m demos.gpu_speed.alignment", description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True, help="result JSON to write (written atomically)")
-    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
-                   help="cuda (default) measures the first GPU; cpu is a smoke test of the code")
+    results.add_io_arguments(p, "alignment.json")
     p.add_argument("--channels", type=int, nargs="+", default=None,
                    help=f"channel counts (default {' '.join(map(str, CHANNELS))})")
     p.add_argument("--batch", type=int, default=None, help=f"images (default {BATCH}; 1 on cpu)")
@@ -304,7 +294,7 @@ def run(args) -> dict:
         import torch
     except ImportError as exc:
         raise UserError(f"PyTorch is not installed ({exc}); install torch to measure") from None
-    from demos.gpu_speed import machine, results
+    from demos.gpu_speed import machine
 
     cuda = args.device == "cuda"
     channels = args.channels or list(CHANNELS)
@@ -314,10 +304,7 @@ def run(args) -> dict:
         raise UserError("--channels, --batch, --size and --seconds-per-case must be positive")
     if batch * size * size <= 16:
         raise UserError("--batch x --size^2 must be larger than 16 (torch._int_mm needs more than 16 rows)")
-    if args.out.exists() and args.out.is_dir():
-        raise UserError(f"--out {args.out} is a folder; give a file name such as {args.out / 'alignment.json'}")
-    if args.out.suffix != ".json":
-        raise UserError(f"--out {args.out}: the result is JSON, name it *.json")
+    results.check_out(args.out, args.out_example)
     if cuda and not torch.cuda.is_available():
         raise UserError(machine.no_cuda_message(torch))
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import statistics
 import sys
 import time
@@ -36,6 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from demos.errors import UserError, run_cli
+from demos.gpu_speed import results
 
 SCHEMA = "demos.gpu_speed.latency/1"
 BATCHES = (1, 8, 32, 128, 256)
@@ -333,20 +333,13 @@ def measure_case(torch, name: str, batch: int, device, ref, *, image_size: int =
 
 # --- The result document ----------------------------------------------------------------------------------
 
-def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-
-
 def problems(doc) -> list[str]:
     """Everything wrong with a latency result (empty when it is valid)."""
-    from demos.gpu_speed.results import header_problems
+    _positive = results.positive
 
-    if not isinstance(doc, dict):
-        return ["the top level is not a JSON object"]
-    out = header_problems(doc, SCHEMA)
-    records = doc.get("records")
-    if not isinstance(records, list) or not records:
-        return out + ["records must be a non-empty list"]
+    out, records = results.records_problems(doc, SCHEMA)
+    if not records:
+        return out
     measured = 0
     seen = set()
     for i, rec in enumerate(records):
@@ -409,8 +402,7 @@ def sweep(doc: dict, name: str) -> list[dict]:
 
 
 def describe(doc: dict) -> str:
-    from demos.gpu_speed import results
-
+    """One line of provenance: hardware, driver, CUDA, PyTorch and date."""
     return results.describe(doc)
 
 
@@ -438,9 +430,7 @@ def table(doc: dict) -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python3 -m demos.gpu_speed.latency", description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True, help="result JSON to write (written atomically)")
-    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
-                   help="cuda (default) measures the first GPU; cpu is a smoke test of the code")
+    results.add_io_arguments(p, "latency.json")
     p.add_argument("--configs", nargs="+", default=None, metavar="CONFIG",
                    help=f"configurations (default: all): {' '.join(CONFIGS)}")
     p.add_argument("--batches", type=int, nargs="+", default=None,
@@ -469,10 +459,7 @@ def _check_args(args) -> None:
         raise UserError("--seconds-per-case and --time-budget must be positive")
     if args.image_size < 32:
         raise UserError("--image-size must be at least 32 (ResNet50 downsamples by 32)")
-    if args.out.exists() and args.out.is_dir():
-        raise UserError(f"--out {args.out} is a folder; give a file name such as {args.out / 'latency.json'}")
-    if args.out.suffix != ".json":
-        raise UserError(f"--out {args.out}: the result is JSON, name it *.json")
+    results.check_out(args.out, args.out_example)
 
 
 def _resume(args, doc: dict) -> set[tuple[str, int]]:
@@ -504,7 +491,7 @@ def run(args) -> dict:
         import torch
     except ImportError as exc:
         raise UserError(f"PyTorch is not installed ({exc}); install torch to measure") from None
-    from demos.gpu_speed import machine, results
+    from demos.gpu_speed import machine
 
     args.configs = args.configs or list(CONFIGS)
     args.batches = args.batches or list(BATCHES)

@@ -30,8 +30,28 @@ SCHEMA = "demos.gpu_speed/1"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def _positive(value) -> bool:
+def positive(value) -> bool:
+    """A finite number above zero (booleans are not numbers here)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+_positive = positive
+
+
+def add_io_arguments(p, example: str) -> None:
+    """``--out`` and ``--device``, the same for the three command lines."""
+    p.add_argument("--out", type=Path, required=True, help="result JSON to write (written atomically)")
+    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
+                   help="cuda (default) measures the first GPU; cpu is a smoke test of the code")
+    p.set_defaults(out_example=example)
+
+
+def check_out(out: Path, example: str) -> None:
+    """A one-line error for an ``--out`` that is a folder or not a .json file."""
+    if out.exists() and out.is_dir():
+        raise UserError(f"--out {out} is a folder; give a file name such as {out / example}")
+    if out.suffix != ".json":
+        raise UserError(f"--out {out}: the result is JSON, name it *.json")
 
 
 def header_problems(doc: dict, schema: str) -> list[str]:
@@ -50,6 +70,17 @@ def header_problems(doc: dict, schema: str) -> list[str]:
         if not isinstance(gpu, dict) or not gpu.get("name"):
             out.append("a CUDA result needs provenance.gpu with the GPU name")
     return out
+
+
+def records_problems(doc, schema: str) -> tuple[list[str], list]:
+    """The header's problems and the ``records`` list of a latency or alignment result (empty when absent)."""
+    if not isinstance(doc, dict):
+        return ["the top level is not a JSON object"], []
+    out = header_problems(doc, schema)
+    records = doc.get("records")
+    if not isinstance(records, list) or not records:
+        return out + ["records must be a non-empty list"], []
+    return out, records
 
 
 def problems(doc) -> list[str]:
