@@ -369,7 +369,8 @@ for _, doc in alignment_docs:
 # different input already on the GPU. The GPU-side time between two CUDA events around the same call is
 # recorded too; the difference between the two is time the GPU spent waiting for the host.
 # Throughput comes from requests queued back to back, and every configuration's output is checked against
-# the same network in float64. Batch 1 comes first, then the batch sizes 8, 32, 128 and 256.
+# the same network in float64. Batch 1 comes first, then the batch sizes 8, 32, 128 and 256 (the compiled
+# configuration without CUDA graphs at batch 1 only: each batch size costs it another compilation).
 
 latency_docs = results.load_all(schema=latency.SCHEMA)
 if not latency_docs:

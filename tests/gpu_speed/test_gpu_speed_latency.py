@@ -22,7 +22,10 @@ def test_plan_measures_batch_1_first_and_compiles_last():
     rest = order[len(latency.CONFIGS):]
     first_compiled = next(i for i, (c, _) in enumerate(rest) if latency.CONFIGS[c].compiled)
     assert all(latency.CONFIGS[c].compiled for c, _ in rest[first_compiled:])
-    assert sorted(order) == sorted((c, b) for c in latency.CONFIGS for b in (1, 8, 32))
+    assert sorted(order) == sorted((c, b) for c in latency.CONFIGS for b in (1, 8, 32)
+                                   if b == 1 or c not in latency.FIRST_BATCH_ONLY)
+    full = latency.plan(list(latency.CONFIGS), [1, 8, 32], full_sweep=True)
+    assert sorted(full) == sorted((c, b) for c in latency.CONFIGS for b in (1, 8, 32))
 
 
 def test_configs_cover_the_issue():
