@@ -202,6 +202,7 @@ ax1.set_ylabel("KL(FP32 || QAT)")
 ax2.plot(lrs, color="tab:orange")
 ax2.set_xlabel("step")
 ax2.set_ylabel("learning rate")
+fig.suptitle("QAT fine-tuning: distillation loss per step and per epoch, cosine learning rate", fontsize=9)
 fig.tight_layout()
 
 # %%

@@ -147,6 +147,7 @@ if bandwidth_bars:
     ax.set_yticks(range(len(bandwidth_bars)), [b[0] for b in bandwidth_bars], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("DRAM bandwidth, TB/s (copy: bytes read + written)")
+    ax.set_title("Measured DRAM bandwidth of a device-to-device copy next to the datasheet", fontsize=9)
     fig.tight_layout()
 else:
     print("No measured bandwidth to show (no GPU result files).")
