@@ -336,7 +336,7 @@ def plot_alignment(doc):
         ax.set_xlabel(f"channels (rule: multiple of {alignment.ALIGN[dtype]})", fontsize=8)
         ax.set_title(f"{op} {dtype}", fontsize=9)
         ax.set_ylabel("useful TOPS" if dtype == "int8" else "useful TFLOPS", fontsize=8)
-    axes[0].legend(fontsize=7)
+    next(ax for ax in axes if ax.axison).legend(fontsize=7)
     fig.suptitle(f"Tensor-core alignment: red bars break the rule\n{alignment.describe(doc)}", fontsize=9)
     fig.tight_layout()
 
