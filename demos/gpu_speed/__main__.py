@@ -9,13 +9,12 @@ sizes: a smoke test of the code, not a measurement worth reporting.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from demos.errors import UserError, run_cli
+from demos.gpu_speed import results
 
 GPU_SIZES = (4096, 8192, 16384)
 GPU_COPY_MIB = 2048
@@ -23,9 +22,7 @@ GPU_COPY_MIB = 2048
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m demos.gpu_speed", description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True, help="result JSON to write (written atomically)")
-    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
-                   help="cuda (default) measures the first GPU; cpu is a smoke test of the harness")
+    results.add_io_arguments(p, "gpu_speed.json")
     p.add_argument("--sizes", type=int, nargs="+", default=None,
                    help=f"matrix sizes n (multiples of 16; default {' '.join(map(str, GPU_SIZES))} on cuda, 256 on cpu)")
     p.add_argument("--dtypes", nargs="+", default=None, metavar="DTYPE",
@@ -57,46 +54,12 @@ def _check_args(args, microbench) -> None:
         raise UserError("--copy-mib must be at least 1")
     if args.seconds_per_case <= 0:
         raise UserError("--seconds-per-case must be positive")
-    if args.out.exists() and args.out.is_dir():
-        raise UserError(f"--out {args.out} is a folder; give a file name such as {args.out / 'gpu_speed.json'}")
-    if args.out.suffix != ".json":
-        raise UserError(f"--out {args.out}: the result is JSON, name it *.json")
-
-
-def _gpu_clocks() -> dict | None:
-    """Clock, temperature and power right after the run: a throttled GPU explains a low number."""
-    base = "clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw,power.limit"
-    # Newer drivers call the throttle reasons "clock event reasons"; an unknown field fails the whole query.
-    for query in (base + ",clocks_event_reasons.active", base + ",clocks_throttle_reasons.active", base):
-        try:
-            out = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        if out.returncode == 0 and out.stdout.strip():
-            values = [v.strip() for v in out.stdout.strip().splitlines()[0].split(",")]
-            return dict(zip(query.split(","), values))
-    return None
-
-
-def _driver_cuda_version() -> str | None:
-    """The CUDA version the installed driver supports, from libcuda itself (works without nvidia-smi)."""
-    import ctypes
-
-    try:
-        libcuda = ctypes.CDLL("libcuda.so.1")
-        version = ctypes.c_int()
-        if libcuda.cuDriverGetVersion(ctypes.byref(version)) != 0:
-            return None
-    except (OSError, AttributeError):
-        return None
-    return f"{version.value // 1000}.{version.value % 1000 // 10}"
+    results.check_out(args.out, args.out_example)
 
 
 def run(args) -> dict:
     torch = _import_torch()
-    from demos import provenance
-    from demos.gpu_speed import microbench, results
+    from demos.gpu_speed import machine, microbench
 
     cuda = args.device == "cuda"
     if args.sizes is None:
@@ -107,20 +70,13 @@ def run(args) -> dict:
         args.copy_mib = GPU_COPY_MIB if cuda else 64
     _check_args(args, microbench)
     if cuda and not torch.cuda.is_available():
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "unset")
-        raise UserError(f"no CUDA device: torch.cuda.is_available() is False (PyTorch {torch.__version__}, "
-                        f"CUDA_VISIBLE_DEVICES={visible}); run this on a GPU machine")
+        raise UserError(machine.no_cuda_message(torch))
 
     started = time.perf_counter()
     device = torch.device("cuda", 0) if cuda else torch.device("cpu")
-    prov = provenance.collect(gpu=cuda)
-    l2_bytes = None
+    prov = machine.collect(torch, cuda)
+    l2_bytes = (prov["gpu"] or {}).get("l2_cache_bytes") if cuda else None
     if cuda:
-        props = torch.cuda.get_device_properties(device)
-        l2_bytes = getattr(props, "L2_cache_size", None)
-        prov["gpu"] = {**(prov.get("gpu") or {}), "l2_cache_bytes": l2_bytes,
-                       "name": props.name, "sm_count": props.multi_processor_count,
-                       "driver_cuda": _driver_cuda_version()}
         clock = microbench.CudaClock(torch)
     else:
         clock = microbench.WallClock()
@@ -142,7 +98,7 @@ def run(args) -> dict:
     except RuntimeError as exc:
         memory = {"kind": "device-to-device copy (torch.Tensor.copy_)", "error": str(exc).splitlines()[0][:300]}
     if cuda:
-        prov["gpu_after_run"] = _gpu_clocks()
+        prov["gpu_after_run"] = machine.gpu_clocks()
         prov["float32_matmul_precision_default"] = torch.get_float32_matmul_precision()
 
     doc = {

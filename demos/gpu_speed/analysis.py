@@ -90,7 +90,7 @@ def share_below_ridge(layers: list[roofline.Layer], element_bytes: int, ridge: f
 RESNET50_RESULTS = Path(__file__).resolve().parents[1] / "resnet50" / "results"
 
 
-def resnet50_ladder(folder: Path = RESNET50_RESULTS) -> list[dict]:
+def resnet50_ladder(folder: Path | None = None) -> list[dict]:
     """PyTorch-on-GPU throughput rows from the ResNet50 demo's committed bench results.
 
     Reads the files ``python -m demos.resnet50 bench --backend torch-cuda`` writes (``results`` records with
@@ -100,6 +100,7 @@ def resnet50_ladder(folder: Path = RESNET50_RESULTS) -> list[dict]:
     one-line error.
     """
     rows: list[dict] = []
+    folder = Path(folder) if folder is not None else RESNET50_RESULTS
     if not folder.is_dir():
         return rows
     for path in sorted(folder.glob("*.json")):

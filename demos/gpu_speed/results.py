@@ -1,5 +1,9 @@
 """The result file of ``python -m demos.gpu_speed``: its schema, validation, loading and a text table.
 
+The results folder also holds the files of :mod:`demos.gpu_speed.latency` and :mod:`demos.gpu_speed.alignment`;
+each file names its schema, and :func:`load_all` picks the files of one schema, validating each with the
+checker of its own schema (an unknown schema is an error, not a file to skip silently).
+
 A result file is JSON::
 
     {"schema": "demos.gpu_speed/1",
@@ -26,17 +30,35 @@ SCHEMA = "demos.gpu_speed/1"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def _positive(value) -> bool:
+def positive(value) -> bool:
+    """A finite number above zero (booleans are not numbers here)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
-def problems(doc) -> list[str]:
-    """Everything wrong with a result document (empty when it is valid)."""
-    if not isinstance(doc, dict):
-        return ["the top level is not a JSON object"]
+_positive = positive
+
+
+def add_io_arguments(p, example: str) -> None:
+    """``--out`` and ``--device``, the same for the three command lines."""
+    p.add_argument("--out", type=Path, required=True, help="result JSON to write (written atomically)")
+    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
+                   help="cuda (default) measures the first GPU; cpu is a smoke test of the code")
+    p.set_defaults(out_example=example)
+
+
+def check_out(out: Path, example: str) -> None:
+    """A one-line error for an ``--out`` that is a folder or not a .json file."""
+    if out.exists() and out.is_dir():
+        raise UserError(f"--out {out} is a folder; give a file name such as {out / example}")
+    if out.suffix != ".json":
+        raise UserError(f"--out {out}: the result is JSON, name it *.json")
+
+
+def header_problems(doc: dict, schema: str) -> list[str]:
+    """What every ``demos.gpu_speed`` result needs: its schema, provenance, and the device it ran on."""
     out = []
-    if doc.get("schema") != SCHEMA:
-        out.append(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+    if doc.get("schema") != schema:
+        out.append(f"schema is {doc.get('schema')!r}, expected {schema!r}")
     prov = doc.get("provenance")
     if not isinstance(prov, dict) or not isinstance(prov.get("date"), str) or not isinstance(prov.get("versions"), dict):
         out.append("provenance with date and versions is missing")
@@ -47,6 +69,25 @@ def problems(doc) -> list[str]:
         gpu = prov.get("gpu") if isinstance(prov, dict) else None
         if not isinstance(gpu, dict) or not gpu.get("name"):
             out.append("a CUDA result needs provenance.gpu with the GPU name")
+    return out
+
+
+def records_problems(doc, schema: str) -> tuple[list[str], list]:
+    """The header's problems and the ``records`` list of a latency or alignment result (empty when absent)."""
+    if not isinstance(doc, dict):
+        return ["the top level is not a JSON object"], []
+    out = header_problems(doc, schema)
+    records = doc.get("records")
+    if not isinstance(records, list) or not records:
+        return out + ["records must be a non-empty list"], []
+    return out, records
+
+
+def problems(doc) -> list[str]:
+    """Everything wrong with a result document (empty when it is valid)."""
+    if not isinstance(doc, dict):
+        return ["the top level is not a JSON object"]
+    out = header_problems(doc, SCHEMA)
     matmul = doc.get("matmul")
     if not isinstance(matmul, list) or not matmul:
         out.append("matmul must be a non-empty list")
@@ -79,30 +120,47 @@ def problems(doc) -> list[str]:
     return out
 
 
-def validate(doc, source: str = "result") -> dict:
-    found = problems(doc)
+def checkers() -> dict:
+    """schema -> problems() of every result kind that lives in the results folder."""
+    from demos.gpu_speed import alignment, latency  # they import this module: import them late
+
+    return {SCHEMA: problems, latency.SCHEMA: latency.problems, alignment.SCHEMA: alignment.problems}
+
+
+def validate(doc, source: str = "result", schema: str = SCHEMA) -> dict:
+    check = checkers()[schema]
+    found = check(doc) if isinstance(doc, dict) else ["the top level is not a JSON object"]
     if found:
-        raise UserError(f"{source} is not a valid demos.gpu_speed result: {found[0]}"
+        raise UserError(f"{source} is not a valid {schema.split('/')[0]} result: {found[0]}"
                         + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""))
     return doc
 
 
-def write(path: str | Path, doc: dict) -> Path:
+def write(path: str | Path, doc: dict, schema: str = SCHEMA) -> Path:
     """Validate, then write atomically (a temporary file moved into place)."""
-    validate(doc, str(path))
+    validate(doc, str(path), schema)
     return write_json(path, doc)
 
 
-def load(path: str | Path) -> dict:
-    return validate(read_json(path, "GPU speed result"), str(path))
+def load(path: str | Path, schema: str = SCHEMA) -> dict:
+    return validate(read_json(path, "GPU speed result"), str(path), schema)
 
 
-def load_all(folder: str | Path | None = None, device: str = "cuda") -> list[tuple[Path, dict]]:
-    """Every valid result in ``folder`` (default: the committed results) measured on ``device``, by file name."""
+def load_all(folder: str | Path | None = None, device: str = "cuda", schema: str = SCHEMA) -> list[tuple[Path, dict]]:
+    """Every result of ``schema`` in ``folder`` (default: the committed results) measured on ``device``, by
+    file name. A file of another known schema is passed over; a file of no known schema is an error."""
     folder = Path(folder) if folder is not None else RESULTS_DIR
+    known = checkers()
     out = []
     for path in sorted(folder.glob("*.json")):
-        doc = load(path)
+        doc = read_json(path, "GPU speed result")
+        found = doc.get("schema") if isinstance(doc, dict) else None
+        if found not in known:
+            raise UserError(f"{path} is not a demos.gpu_speed result (schema {found!r}; known: "
+                            f"{', '.join(sorted(known))}); move it out of {folder}")
+        if found != schema:
+            continue
+        validate(doc, str(path), schema)
         if doc["settings"]["device"] == device:
             out.append((path, doc))
     return out

@@ -5,12 +5,14 @@ Recipe (the one NVIDIA recommends for QAT after PTQ):
 1. Start from the trained FP32 model (the weights recorded in ``fp32.onnx``).
 2. ``mtq.quantize(model, mtq.INT8_DEFAULT_CFG, forward_loop)`` inserts fake quantizers (per-channel weights,
    per-tensor activations) and calibrates them with ``max`` on the calibration images: this is PTQ.
-3. Fine-tune briefly (a small fraction of the original schedule) with the learning rate annealed to zero
-   (cosine), BatchNorm statistics frozen (BN layers stay in eval mode: their running statistics were
-   computed without quantization noise and a few small batches would only corrupt them). The straight-
-   through estimator passes gradients through the rounding. The loss is distillation from the FP32 model
-   (KL divergence of the softmax outputs), so no labels are needed; ``--label-weight`` adds cross-entropy
-   on the labels.
+3. Fine-tune briefly (a small fraction of the original schedule) with the learning rate annealed along a
+   cosine to 1 % of its start, as NVIDIA's pytorch-quantization guide recommends, BatchNorm statistics
+   frozen (BN layers stay in eval mode: their running statistics were computed without quantization noise
+   and a few small batches would only corrupt them). The straight-through estimator passes gradients
+   through the rounding (ModelOpt's default, ``pass_through_bwd=True``, passes them unchanged everywhere,
+   also where the value was clipped). The loss is distillation from the FP32 model, the KL divergence
+   KL(teacher || student) of the softmax outputs, so no labels are needed; ``--label-weight`` adds
+   cross-entropy on the labels.
 4. Export with the TorchScript exporter (``dynamo=False``): the dynamo exporter fails on ModelOpt's fake-quant
    modules (seen with torch 2.14). The fake quantizers become QuantizeLinear/DequantizeLinear pairs.
 
@@ -35,6 +37,7 @@ from demos.resnet50.workdir import Workdir
 
 
 WEIGHT_SCALES = ("per-channel", "per-tensor-depthwise", "per-tensor")
+EXPORT_CHECK_IMAGES = 64
 RESIDUAL_QUANTIZER = "residual_quantizer"
 
 
@@ -162,14 +165,29 @@ def calibrate(model, x: np.ndarray, weight_scales: str = "per-channel", batch: i
     return model
 
 
+FINAL_LR_FRACTION = 0.01  # the cosine ends at 1 % of the starting learning rate (pytorch-quantization's guide)
+
+
+def distillation_loss(student_logits, teacher_logits):
+    """KL(teacher || student) of the softmax outputs, averaged over the batch.
+
+    ``F.kl_div(input, target)`` computes ``sum target * (log target - input)``: with the student's
+    log-probabilities as input and the teacher's probabilities as target, that is the divergence of the
+    student from the teacher, KL(teacher || student), the usual distillation loss.
+    """
+    import torch.nn.functional as F
+
+    return F.kl_div(F.log_softmax(student_logits, 1), F.softmax(teacher_logits, 1), reduction="batchmean")
+
+
 def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batch: int = 16, lr: float = 1e-5,
              optimizer: str = "sgd", label_weight: float = 0.0, seed: int = 0, progress: bool = True) -> dict:
     """Quantization-aware fine-tuning of a calibrated model, NVIDIA's recipe.
 
-    Short schedule, learning rate annealed to zero with a cosine, BatchNorm frozen (eval mode), the
-    quantizer scales kept as calibrated. The loss is distillation from the FP32 ``teacher`` (KL divergence
-    of the softmax outputs), so no labels are needed; ``label_weight`` adds cross-entropy on ``y``.
-    Returns the loss and learning-rate history.
+    Short schedule, learning rate annealed with a cosine from ``lr`` to 1 % of it, BatchNorm frozen (eval
+    mode), the quantizer scales kept as calibrated. The loss is distillation from the FP32 ``teacher``
+    (:func:`distillation_loss`), so no labels are needed; ``label_weight`` adds cross-entropy on ``y``.
+    Returns the loss (per step and averaged per epoch) and learning-rate history.
     """
     import torch
     import torch.nn.functional as F
@@ -187,10 +205,10 @@ def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batc
     else:
         raise UserError(f"unknown optimizer {optimizer!r}; choose sgd or adam")
     total = epochs * math.ceil(len(xt) / batch)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=0.0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=lr * FINAL_LR_FRACTION)
     with torch.no_grad():
         teacher_logits = torch.cat([teacher(xt[i:i + batch]) for i in range(0, len(xt), batch)])
-    losses, lrs = [], []
+    losses, lrs, epoch_losses = [], [], []
     model.train()
     frozen = freeze_batchnorm(model)
     gen = torch.Generator().manual_seed(seed)
@@ -201,7 +219,7 @@ def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batc
             for i in range(0, len(xt), batch):
                 idx = order[i:i + batch]
                 out = model(xt[idx])
-                loss = F.kl_div(F.log_softmax(out, 1), F.softmax(teacher_logits[idx], 1), reduction="batchmean")
+                loss = distillation_loss(out, teacher_logits[idx])
                 if label_weight:
                     loss = loss + label_weight * F.cross_entropy(out, yt[idx])
                 opt.zero_grad(set_to_none=True)
@@ -211,11 +229,12 @@ def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batc
                 sched.step()
                 losses.append(loss.item())
                 bar.update(1)
+            epoch_losses.append(float(np.mean(losses[-math.ceil(len(xt) / batch):])))
     model.eval()
     return {"steps": total, "epochs": epochs, "batch": batch, "lr": lr, "optimizer": optimizer,
-            "lr_schedule": "cosine to 0", "loss": "KL(student || FP32 teacher)" + (
+            "lr_schedule": f"cosine to {FINAL_LR_FRACTION:.0%} of lr", "loss": "KL(FP32 teacher || student)" + (
                 f" + {label_weight} x cross-entropy" if label_weight else ""),
-            "batchnorm_frozen": frozen, "losses": losses, "lrs": lrs,
+            "batchnorm_frozen": frozen, "losses": losses, "lrs": lrs, "epoch_losses": epoch_losses,
             "train_seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -236,7 +255,7 @@ def qat(spec, x: np.ndarray, y: np.ndarray, out: Path, epochs: int = 1, batch: i
     onnx_model = export_qdq(model, x[:2])
     onnx_tools.set_metadata(onnx_model, spec.to_metadata())
     onnx_tools.save(onnx_model, out)
-    check = _check_export(model, out, x[:4])
+    check = _check_export(model, out, x[:8])
     losses = hist.pop("losses")
     hist.pop("lrs")
     return {"model": spec.name, "weights": spec.weights_label, "real_weights": spec.real_weights, "file": str(out),
@@ -315,7 +334,7 @@ def cached_study(cache_dir: Path, train, evaluation, **params) -> tuple[dict, di
     onnx_model = export_qdq(model, train.array[:2])
     onnx_tools.set_metadata(onnx_model, spec.to_metadata())
     onnx_tools.save(onnx_model, onnx_path)
-    record["export_check"] = _check_export(model, onnx_path, evaluation.array[:8])
+    record["export_check"] = _check_export(model, onnx_path, evaluation.array[:EXPORT_CHECK_IMAGES])
     files.save_cache(path, key, arrays, {"record": record, "onnx_sha256": files.sha256_file(onnx_path)})
     return record, arrays, onnx_path
 
@@ -363,15 +382,25 @@ def export_qdq(model, example: np.ndarray):
 
 
 def _check_export(model, path: Path, x: np.ndarray) -> dict:
-    """The exported Q/DQ model on ORT (float emulation) against the fake-quant PyTorch model."""
-    import torch
+    """The exported Q/DQ model on ORT (float emulation) against the fake-quant PyTorch model it came from.
 
-    with torch.no_grad():
-        ref = model(torch.from_numpy(x)).numpy()
+    Two correct implementations of one quantized network do not agree bit for bit: wherever an
+    intermediate value lies within float rounding of a quantization boundary, the order of the sums decides
+    which side it lands on, and every such flip travels on through the later layers. The same PyTorch model
+    run in float64 against float32 measures that floor (``torch_float64_vs_float32``); ORT against PyTorch
+    is an export error only where it is far above it.
+    """
+    ref = logits(model, x, batch=16)
     got = onnx_tools.run(onnx_tools.session(path, optimization="basic"), x)
-    rel = float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
-    agree = float((got.argmax(1) == ref.argmax(1)).mean())
-    return {"rel_l2_vs_torch_fakequant": rel, "agreement": agree}
+    wide = logits(copy.deepcopy(model).double(), x.astype(np.float64), batch=16)
+
+    def compare(a, b) -> dict:
+        return {"rel_l2": float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30)),
+                "agreement": float((a.argmax(1) == b.argmax(1)).mean())}
+
+    onnx_vs_torch = compare(got, ref)
+    return {"images": len(x), "rel_l2_vs_torch_fakequant": onnx_vs_torch["rel_l2"],
+            "agreement": onnx_vs_torch["agreement"], "torch_float64_vs_float32": compare(wide, ref)}
 
 
 def add_inputs(onnx_model) -> list[dict]:

@@ -355,14 +355,16 @@ print(f"  compute: {GFLOP_PER_IMAGE} GFLOP per 224x224 image (the figure demos.r
 # ``ptq`` then writes the dense convolutions with 7-bit weights (ONNX Runtime's ``reduce_range``), and the
 # speed-up is smaller.
 #
-# The model matters too. On ResNet50 the two CPU forms run at about the same speed; on EfficientNet-Lite0
-# (the full-size table above) the form with TensorRT's scales gains much less than ONNX Runtime's own.
+# The model matters too. On ResNet50 the two CPU forms run at about the same speed.
 # EfficientNet-Lite0 uses ReLU6, a ``Clip(0, 6)``, and ONNX Runtime removes a Clip in front of a
 # QuantizeLinear only when the quantized range already stops at the Clip's bounds.
 # With TensorRT's step ``amax / 127`` and zero point 0, the uint8 range reaches ``255 · amax / 127``,
-# about twice amax: above 6 for every ReLU6 of this model, so each Clip stays a float operator
-# between an extra DequantizeLinear/QuantizeLinear pair.
-# ONNX Runtime's asymmetric scales end the range at the observed maximum, and the Clips disappear.
+# about twice amax, so a plain quantization leaves every ReLU6 of this model as a float operator between
+# an extra DequantizeLinear/QuantizeLinear pair, and the form gains much less than ONNX Runtime's own.
+# ``ptq`` therefore folds each ReLU6 into the quantization: it clips the uint8 codes instead, which is
+# exactly TensorRT's saturation, and ONNX Runtime fuses the whole chain again
+# (:doc:`../speed/plot_why_low_precision_is_fast` counts the operators before and after).
+# The full-size table above names the date of its run; a run from before the fold still shows the slow form.
 # TensorRT has no such limit: it fuses the clipping into the convolution kernel.
 
 # %%

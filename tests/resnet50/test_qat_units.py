@@ -85,10 +85,43 @@ def test_finetune_recipe_freezes_batchnorm_and_anneals():
     assert not torch.equal(q.conv.weight, w0)  # the weights did train
     lrs = hist["lrs"]
     assert lrs[0] == pytest.approx(1e-3) and all(a > b for a, b in zip(lrs, lrs[1:]))
-    assert lrs[-1] == pytest.approx(1e-3 * (1 + math.cos(math.pi * 5 / 6)) / 2)
+    # cosine from lr to 1 % of lr (pytorch-quantization's guide), here at step 5 of 6
+    floor = 1e-3 * qat.FINAL_LR_FRACTION
+    assert lrs[-1] == pytest.approx(floor + (1e-3 - floor) * (1 + math.cos(math.pi * 5 / 6)) / 2)
+    assert hist["lr_schedule"] == "cosine to 1% of lr" and hist["loss"] == "KL(FP32 teacher || student)"
+    assert len(hist["epoch_losses"]) == 2
+    assert hist["epoch_losses"][1] == pytest.approx(np.mean(hist["losses"][3:]))
     assert all(np.isfinite(hist["losses"]))
     with pytest.raises(UserError, match="optimizer"):
         qat.finetune(q, teacher, x, y, optimizer="lbfgs", progress=False)
+
+
+def test_distillation_loss_is_kl_of_the_teacher_from_the_student():
+    student = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    teacher = torch.tensor([[0.0, 1.0, 0.0], [1.0, -2.0, 2.0]])
+    p, q = torch.softmax(teacher, 1), torch.softmax(student, 1)
+    kl_teacher_student = (p * (p.log() - q.log())).sum(1).mean()
+    kl_student_teacher = (q * (q.log() - p.log())).sum(1).mean()
+    got = qat.distillation_loss(student, teacher)
+    assert got == pytest.approx(kl_teacher_student.item(), rel=1e-6)
+    assert abs(got.item() - kl_student_teacher.item()) > 1e-3  # the two directions differ here
+
+
+def test_export_check_measures_the_rounding_floor(tmp_path):
+    """ORT vs PyTorch fake quantization, next to PyTorch float64 vs float32 of the same model."""
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((16, 3, 8, 8)).astype(np.float32)
+    q = qat.calibrate(_Small().eval(), x)
+    path = tmp_path / "small.onnx"
+    from demos import onnx_tools
+
+    onnx_tools.save(qat.export_qdq(q, x[:1]), path)
+    check = qat._check_export(q, path, x)
+    assert check["images"] == 16
+    assert check["agreement"] >= 0.9 and check["rel_l2_vs_torch_fakequant"] < 0.05
+    floor = check["torch_float64_vs_float32"]
+    assert 0 <= floor["rel_l2"] < 0.05 and floor["agreement"] >= 0.9
+    assert next(q.parameters()).dtype == torch.float32  # the float64 copy left the model alone
 
 
 @pytest.mark.slow
