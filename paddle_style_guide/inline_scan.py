@@ -80,6 +80,11 @@ def _mask(text: str, links: list[InlineLink], anchors: list) -> str:
     parts: list[str] = []
     copied = 0  # text[:copied] is already in parts
     i = 0
+    # Searches that failed need not run again from a later offset (which keeps
+    # this linear): no "-->" after no_comment_end; no closing run of k
+    # backticks between no_closer[k][0] and the end of that line.
+    no_comment_end = n + 1
+    no_closer: dict[int, tuple[int, int]] = {}
     while True:
         m = _SPECIAL.search(text, i)
         if m is None:
@@ -92,12 +97,21 @@ def _mask(text: str, links: list[InlineLink], anchors: list) -> str:
                 end = i + 2
         elif ch == "`":
             run_end = _BACKTICKS.match(text, i).end()
-            end = _code_span_end(text, i, run_end)
+            size = run_end - i
+            failed = no_closer.get(size)
+            if failed is None or not failed[0] <= i < failed[1]:
+                end = _code_span_end(text, i, run_end)
             if end < 0:
+                if failed is None or not failed[0] <= i < failed[1]:
+                    line_end = text.find("\n", run_end)
+                    no_closer[size] = (i, n if line_end < 0 else line_end)
                 i = run_end  # no closer on this line: literal backticks
                 continue
         elif text.startswith("<!--", i):
-            end = comment_end(text, i)
+            if i < no_comment_end or text.startswith(("<!-->", "<!--->"), i):
+                end = comment_end(text, i)
+                if end < 0:
+                    no_comment_end = i
         else:
             end = _tag_or_autolink(text, i, links, anchors)
         if end < 0:
@@ -151,6 +165,7 @@ def _find_bracket_links(
     text: str, masked: str, references: Mapping, links: list[InlineLink]
 ) -> None:
     openers: list[list] = []  # [offset, is_image, active]
+    settled = 0  # openers[:settled] saw the last link: no link opener among them is active
     n = len(masked)
     i = 0
     while True:
@@ -166,6 +181,7 @@ def _find_bracket_links(
         if not openers:
             continue
         start, is_image, active = openers.pop()
+        settled = min(settled, len(openers))
         if not active:
             continue
         dest, end = None, p + 1
@@ -192,9 +208,11 @@ def _find_bracket_links(
             links.append(InlineLink(start - 1, "image", dest))
         else:
             links.append(InlineLink(start, "link", dest))
-            for opener in openers:  # no links inside links
+            # no links inside links (openers below `settled` already know)
+            for opener in openers[settled:]:
                 if not opener[1]:
                     opener[2] = False
+            settled = len(openers)
         i = end
 
 
