@@ -42,6 +42,7 @@ _ATTRS_INLINE = re.compile(r"(?<=[\]\)`*_])\{([^{}\n]*)\}")
 _ATTR_ID = re.compile(r"(?:^|\s)#([^\s{}#.]+)")
 _WS_ONE_EOL = re.compile(r"[ \t]*(?:\n[ \t]*)?")
 _MAX_PAREN_DEPTH = 32  # as markdown-it
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")  # as mdit_py_plugins.footnote reads it
 # the common case, "(url)" with nothing to unescape, read in one step
 _SIMPLE_DESTINATION = re.compile(r"\(([^\s()<\\&]*)\)")
 
@@ -54,7 +55,9 @@ class InlineLink(NamedTuple):
 
 class InlineScan(NamedTuple):
     links: list[InlineLink]
-    anchors: list[tuple[int, str]]  # (offset, id)
+    anchors: list[tuple[int, str]]  # (offset, id): raw HTML ids and {#id} attributes
+    attr_ids: list[tuple[int, str]] = []  # (offset, id): the {#id} attributes alone
+    footnote_refs: list[tuple[int, str]] = []  # (offset, label) of every [^label]
 
 
 def scan_inline(
@@ -66,11 +69,16 @@ def scan_inline(
     masked = _mask(text, links, anchors)
     if "]" in masked:
         _find_bracket_links(text, masked, references or {}, links)
+    attr_ids: list[tuple[int, str]] = []
     if "{" in text:
         for m in _ATTRS_INLINE.finditer(text):
-            anchors.extend((m.start(), i) for i in _ATTR_ID.findall(m.group(1)))
+            attr_ids.extend((m.start(), i) for i in _ATTR_ID.findall(m.group(1)))
+        anchors.extend(attr_ids)
+    footnote_refs = []
+    if "[^" in masked:
+        footnote_refs = [(m.start(), m.group(1)) for m in _FOOTNOTE_REF.finditer(masked)]
     links.sort()
-    return InlineScan(links, anchors)
+    return InlineScan(links, anchors, attr_ids, footnote_refs)
 
 
 def _mask(text: str, links: list[InlineLink], anchors: list) -> str:

@@ -68,6 +68,10 @@ class PageScan:
     anchors: dict[str, int] = field(default_factory=dict)  # raw HTML ids, {#id}
     labels: dict[str, int] = field(default_factory=dict)  # MyST (label)=
     links: list[Link] = field(default_factory=list)
+    # what Sphinx's ids depend on (see sphinx_rules)
+    attr_ids: dict[str, int] = field(default_factory=dict)  # {#id} attributes alone
+    footnotes: dict[str, int] = field(default_factory=dict)  # [^label]: definitions
+    footnote_refs: list[tuple[int, str]] = field(default_factory=list)  # (line, label)
 
 
 # -- heading titles -------------------------------------------------------------
@@ -236,19 +240,27 @@ def _front_matter_end(lines: list[str]) -> int:
 def add_inline(content: str, line: int, references: dict, page: PageScan) -> None:
     """Record the links and anchors of one block's inline text."""
     if "[" not in content and "<" not in content and "{" not in content:
-        return
+        return  # nothing to find
     found = scan_inline(content, references)
     if "\n" in content:
         breaks = [m.start() for m in _NEWLINE.finditer(content)]
-        for off, anchor in found.anchors:
-            page.anchors.setdefault(anchor, line + bisect.bisect(breaks, off))
-        for off, kind, dest in found.links:
-            page.links.append(Link(line + bisect.bisect(breaks, off), kind, dest))
+
+        def line_of(off: int) -> int:
+            return line + bisect.bisect(breaks, off)
     else:
-        for _, anchor in found.anchors:
-            page.anchors.setdefault(anchor, line)
-        for _, kind, dest in found.links:
-            page.links.append(Link(line, kind, dest))
+
+        def line_of(off: int) -> int:
+            return line
+
+    for off, anchor in found.anchors:
+        page.anchors.setdefault(anchor, line_of(off))
+    for off, kind, dest in found.links:
+        page.links.append(Link(line_of(off), kind, dest))
+    for off, anchor in found.attr_ids:
+        page.attr_ids.setdefault(anchor, line_of(off))
+    for off, label in found.footnote_refs:
+        if label in page.footnotes:  # markdown-it links only defined footnotes
+            page.footnote_refs.append((line_of(off), label))
 
 
 def add_html_block(content: str, line: int, page: PageScan) -> None:
@@ -389,6 +401,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
     def commit_ids(line_no: int) -> None:
         for anchor, _ in pending_ids:
             out.page.anchors.setdefault(anchor, line_no)
+            out.page.attr_ids.setdefault(anchor, line_no)
         pending_ids.clear()
 
     idx = -1
@@ -518,6 +531,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                 # 4 columns (as mdit_py_plugins.footnote reads it)
                 close_leaf()
                 commit_ids(line_no)
+                out.page.footnotes.setdefault(line[p + 2 : m.end() - 2], line_no)
                 stack.append(_Item(False, 4))
                 # the text after ":" keeps its spaces as indentation, less the
                 # content's 4 columns when it has that many (pos: the parent's column)

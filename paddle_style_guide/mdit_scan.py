@@ -68,6 +68,9 @@ def _scan(text: str, line_offset: int, env: dict, out: _Out, depth: int, in_dir:
         ttype = tok.type
         if tok.attrs and "id" in tok.attrs and tok.map:
             out.page.anchors.setdefault(str(tok.attrs["id"]), line_offset + tok.map[0] + 1)
+            out.page.attr_ids.setdefault(str(tok.attrs["id"]), line_offset + tok.map[0] + 1)
+        if ttype == "footnote_reference_open" and tok.map:
+            out.page.footnotes.setdefault(tok.meta["label"], line_offset + tok.map[0] + 1)
         if ttype == "heading_open":
             level = int(tok.tag[1])
         elif ttype == "heading_close":

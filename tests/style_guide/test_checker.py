@@ -92,8 +92,16 @@ def test_sphinx_style_targets(tmp_path):
         "[f](/docs/page.md#1) [g](project:page.md#1) [h](page.html#2)\n",
     )
     _, found = problems([tmp_path / "docs"], root=str(tmp_path))
-    assert [(target, reason.split(" in ")[0]) for _, _, target, reason in found] == [
+    # a slash after a file name is a 404 on GitHub (issue 18); the rest resolves
+    assert [(target, reason.split(" in ")[0].rsplit("/", 1)[-1]) for _, _, target, reason in found] == [
+        ("page/", "page.md is a file, not a folder: a 404 on GitHub"),
         ("page.html#2", 'no anchor "2"')]
+    _, found = problems([tmp_path / "docs"], root=str(tmp_path), disable=frozenset({"trailing-slash"}))
+    assert [target for _, _, target, _ in found] == ["page.html#2"]
+    # Sphinx-style links reported on request
+    _, found = problems([tmp_path / "docs"], root=str(tmp_path), enable=frozenset({"html-link"}))
+    assert [target for _, _, target, _ in found] == [
+        "page.html#1", "page#1", "page/", "guide/index.html", "page.html#2"]
 
 
 def test_gbk_encoded_page(tmp_path):

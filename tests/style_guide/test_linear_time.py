@@ -26,6 +26,8 @@ ORDINARY_UNIT = (
     '<a name="x"></a> more text.\n\n- item [a](#b)\n'
 )
 FACTOR = 10  # the linear versions measured 0.05x to 3x the ordinary page
+# the nested list costs 0.1x the ordinary page per byte; the cubic version 12x at 2,000 levels
+FACTORS = {"deeply nested list": 3}
 
 
 def _seconds(text: str, repeat: int = 3) -> float:
@@ -66,7 +68,7 @@ HOSTILE = {
 def test_hostile_page_is_scanned_in_linear_time(name, ordinary_cost):
     text = HOSTILE[name]()
     cost = _seconds(text, repeat=2) / len(text)
-    assert cost < FACTOR * ordinary_cost, (
+    assert cost < FACTORS.get(name, FACTOR) * ordinary_cost, (
         f"{name}: {cost / ordinary_cost:.1f}x the cost per byte of an ordinary page "
         f"({len(text):,} bytes)")
 
