@@ -113,12 +113,18 @@ class Result:
 
 
 def display(path: str) -> str:
-    """``path`` relative to the working directory when it is below it."""
+    """``path`` relative to the working directory, unless the two share no
+    folder but the file system's root (then absolute, e.g. /tmp/x.md)."""
     cwd = os.getcwd()
     if path.startswith(cwd + os.sep):
         return path[len(cwd) + 1 :]
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+    full = os.path.abspath(path)
+    try:
+        if os.path.commonpath([cwd, full]) == os.path.splitdrive(full)[0] + os.sep:
+            return full  # nothing in common but the root
+        return os.path.relpath(full)
+    except ValueError:  # another drive
+        return full
 
 
 def repository_root(start: str) -> str | None:

@@ -399,7 +399,8 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
         leaf = 0
 
     def commit_ids(line_no: int) -> None:
-        for anchor, _ in pending_ids:
+        if pending_ids:  # the block gets one id: the last one given (as in mdit_py_plugins)
+            anchor = pending_ids[-1][0]
             out.page.anchors.setdefault(anchor, line_no)
             out.page.attr_ids.setdefault(anchor, line_no)
         pending_ids.clear()
@@ -570,7 +571,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             close_leaf()
             continue
         if pending_ids and not _ATTR_BLOCK.match(rest.strip()) and not (
-            _REF_DEF.match(rest.strip()) and (leaf != _PARA or defs.only(para))
+            _indent(rest) < 4 and _REF_DEF.match(rest) and (leaf != _PARA or defs.only(para))
         ):
             commit_ids(line_no)
         ind = _indent(rest)
@@ -707,7 +708,7 @@ class _Definitions:
             para[0][:1] == "["
             and "]:" in para[0]
             and self.only(para)
-            and not self.only(para, line.strip())
+            and not self.only(para, line.rstrip())
         )
 
 
