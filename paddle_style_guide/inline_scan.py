@@ -189,7 +189,8 @@ def _find_bracket_links(
         if not openers:
             continue
         start, is_image, active = openers.pop()
-        settled = min(settled, len(openers))
+        if settled > len(openers):
+            settled = len(openers)
         if not active:
             continue
         dest, end = None, p + 1
@@ -217,9 +218,9 @@ def _find_bracket_links(
         else:
             links.append(InlineLink(start, "link", dest))
             # no links inside links (openers below `settled` already know)
-            for opener in openers[settled:]:
-                if not opener[1]:
-                    opener[2] = False
+            for k in range(settled, len(openers)):
+                if not openers[k][1]:
+                    openers[k][2] = False
             settled = len(openers)
         i = end
 

@@ -103,10 +103,15 @@ def heading_title(content: str, references: dict | None = None) -> str:
     return "".join(c.content for c in children if c.type in ("text", "code_inline"))
 
 
+_PLAIN_URL = re.compile(r"[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*")
+
+
 def definition_href(dest: str) -> str:
     """The target of a link reference definition, as both scanners report it:
     markdown-it stores it percent-encoded (``#a]`` as ``#a%5D``); decoded
     again, it reads as the author wrote it, and as MyST resolves it."""
+    if _PLAIN_URL.fullmatch(dest):
+        return dest  # nothing to encode or decode (the common case)
     return normalizeLinkText(normalizeLink(dest))
 
 
@@ -244,23 +249,21 @@ def add_inline(content: str, line: int, references: dict, page: PageScan) -> Non
     found = scan_inline(content, references)
     if "\n" in content:
         breaks = [m.start() for m in _NEWLINE.finditer(content)]
-
-        def line_of(off: int) -> int:
-            return line + bisect.bisect(breaks, off)
+        for off, anchor in found.anchors:
+            page.anchors.setdefault(anchor, line + bisect.bisect(breaks, off))
+        for off, kind, dest in found.links:
+            page.links.append(Link(line + bisect.bisect(breaks, off), kind, dest))
     else:
-
-        def line_of(off: int) -> int:
-            return line
-
-    for off, anchor in found.anchors:
-        page.anchors.setdefault(anchor, line_of(off))
-    for off, kind, dest in found.links:
-        page.links.append(Link(line_of(off), kind, dest))
+        breaks = []
+        for _, anchor in found.anchors:
+            page.anchors.setdefault(anchor, line)
+        for _, kind, dest in found.links:
+            page.links.append(Link(line, kind, dest))
     for off, anchor in found.attr_ids:
-        page.attr_ids.setdefault(anchor, line_of(off))
+        page.attr_ids.setdefault(anchor, line + bisect.bisect(breaks, off))
     for off, label in found.footnote_refs:
         if label in page.footnotes:  # markdown-it links only defined footnotes
-            page.footnote_refs.append((line_of(off), label))
+            page.footnote_refs.append((line + bisect.bisect(breaks, off), label))
 
 
 def add_html_block(content: str, line: int, page: PageScan) -> None:
@@ -412,13 +415,17 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
         if leaf == _PARA and not stack and raw and raw[0] not in _MAY_START_BLOCK and para[0][0] != "[":
             para.append(raw)  # fast path: plain text continuing a paragraph
             continue
+        if not raw and not stack and leaf <= _PARA:
+            close_leaf()  # fast path: a blank line outside containers ends a paragraph
+            quote_was_blank = False
+            continue
         line_no = first_line + idx
         line = _expand_indent_tabs(raw) if "\t" in raw else raw
         n = len(line)
         # Linear in the line's length however deep the containers nest:
         # line[p:] is blank iff p >= content_end, and the spaces at any pos
         # inside the run of spaces ending at run_end are run_end - pos.
-        content_end = len(line.rstrip())
+        content_end = -1  # computed when needed
         run_end = -1
         # 1. which open containers does this line continue?
         pos = 0
@@ -435,6 +442,8 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                     matched += 1
                     continue
                 break
+            if content_end < 0:
+                content_end = len(line.rstrip())
             if pos >= content_end:
                 if item.waiting:
                     break
@@ -549,6 +558,8 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                     thematic_char, thematic_from = c, len(line.rstrip(c + " \t"))
                 if p >= thematic_from and line.count(c, p) >= 3:
                     break
+            if content_end < 0:
+                content_end = len(line.rstrip())
             empty = m.end() >= content_end
             marker = m.group(1)
             if leaf == _PARA and (empty or (marker[0].isdigit() and int(marker[:-1]) != 1)):
