@@ -201,3 +201,11 @@ def test_the_site_passes_the_checker():
     result, found = problems([ROOT / "docs", ROOT / "paddle_style_guide", ROOT / "README.md"])
     assert found == []
     assert result.files >= 10
+
+
+def test_the_site_passes_the_checker_with_the_sphinx_rules():
+    """The same pages resolved as the site build resolves them (conf.py at the root)."""
+    result = check_paths([str(ROOT / "docs"), str(ROOT / "paddle_style_guide" / "guide")],
+                         Options(rules="sphinx"))
+    assert [str(p) for p in result.problems] == []
+    assert result.files >= 10

@@ -220,3 +220,10 @@ def test_the_build_warns_once_per_dead_link(site):
         warned = {LABEL.match(lines[line - 1] + " ").group(1)
                   for (where, line) in warnings if where == page}
         assert set(dead) <= warned  # every dead link of the site is a warning of the build
+
+
+def test_exact_scanner_gives_the_same_reports(site, reports):
+    src, _, _ = site
+    exact = check_paths([str(src)], Options(rules="sphinx", jobs=1, exact=True))
+    fast = [p for problems in reports.values() for p in problems]
+    assert sorted(exact.problems) == sorted(fast)
