@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, write
+from conftest import run_cli, write
 
 from paddle_style_guide.cli import main
 
 
-def run(*args, cwd=ROOT):
-    proc = subprocess.run(
-        [sys.executable, "-m", "paddle_style_guide", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return proc.returncode, proc.stdout, proc.stderr
+run = run_cli
 
 
 @pytest.fixture

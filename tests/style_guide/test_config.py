@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, write
+from conftest import run_cli, write
 
 from paddle_style_guide import __version__
 from paddle_style_guide.checker import SWITCHES, Options, default_root
@@ -19,12 +17,7 @@ from paddle_style_guide.config import load_settings
 from paddle_style_guide.sphinx_conf import read_conf
 
 
-def run(*args, cwd):
-    proc = subprocess.run(
-        [sys.executable, "-m", "paddle_style_guide", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return proc.returncode, proc.stdout, proc.stderr
+run = run_cli
 
 
 @pytest.fixture
