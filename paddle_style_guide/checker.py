@@ -197,6 +197,10 @@ class Checker:
         except re.error as exc:
             raise UsageError(f"ignore pattern {exc.pattern!r}: {exc}") from None
         self.options = options
+        # the switches, looked up once (they are consulted for every link)
+        self._empty_target = options.switched_on("empty-target")
+        self._html_link = options.switched_on("html-link")
+        self._trailing_slash = options.switched_on("trailing-slash")
         self.root = os.path.abspath(options.root) if options.root else None
         self.project = None  # SphinxProject, for the sphinx rules
         self.notes: list[str] = []
@@ -346,7 +350,7 @@ class Checker:
         """Why the link is broken (a reason, or (severity, reason)), or None."""
         dest = dest.strip()
         if not dest:
-            return "empty link target" if self.options.switched_on("empty-target") else None
+            return "empty link target" if self._empty_target else None
         if dest.startswith("//"):
             result.external.append(ExternalLink(shown, line, "https:" + dest))
             return None
@@ -365,7 +369,7 @@ class Checker:
                 return None  # mailto:, inv:, data:, ... are not checked
             dest = dest[m.end():]
             if not dest:
-                return "empty link target" if self.options.switched_on("empty-target") else None
+                return "empty link target" if self._empty_target else None
         page_part, hash_, fragment = dest.partition("#")
         page_part = page_part.partition("?")[0]
         if not page_part:
@@ -381,10 +385,10 @@ class Checker:
         target = self._resolve(base, wanted)
         if target is None:
             return f"no such file: {display(self._join(base, wanted))}"
-        if wanted.endswith("/") and not self._is_dir(self._join(base, wanted)) and \
-                self.options.switched_on("trailing-slash"):
+        if self._trailing_slash and wanted.endswith("/") and \
+                not self._is_dir(self._join(base, wanted)):
             return f"{display(target)} is a file, not a folder: a 404 on GitHub"
-        if self.options.switched_on("html-link") and not self._is_file(self._join(base, wanted)) \
+        if self._html_link and not self._is_file(self._join(base, wanted)) \
                 and not self._is_dir(self._join(base, wanted)):
             return f"a Sphinx-style link: link to the source file {display(target)}"
         if not hash_ or not fragment or kind in ("image", "html-image", "directive"):

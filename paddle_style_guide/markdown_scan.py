@@ -106,10 +106,11 @@ def heading_title(content: str, references: dict | None = None) -> str:
 _PLAIN_URL = re.compile(r"[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*")
 
 
-def definition_href(dest: str) -> str:
-    """The target of a link reference definition, as both scanners report it:
-    markdown-it stores it percent-encoded (``#a]`` as ``#a%5D``); decoded
-    again, it reads as the author wrote it, and as MyST resolves it."""
+def myst_href(dest: str) -> str:
+    """A link target as MyST reads it: markdown-it percent-encodes it
+    (``#a]`` as ``#a%5D``) and MyST decodes it again, except for reserved
+    characters (``%2B`` stays). Link reference definitions are reported this
+    way by both scanners, since markdown-it keeps only the encoded form."""
     if _PLAIN_URL.fullmatch(dest):
         return dest  # nothing to encode or decode (the common case)
     return normalizeLinkText(normalizeLink(dest))
@@ -813,7 +814,7 @@ def _take_definitions(text: str, out: _Collector) -> tuple[str, int] | None:
             dest = m.group(2)
             if dest.startswith("<"):
                 dest = dest[1:-1]
-            out.references.setdefault(label, {"href": definition_href(unescapeAll(dest)), "title": ""})
+            out.references.setdefault(label, {"href": myst_href(unescapeAll(dest)), "title": ""})
         pos = m.end()
     return text[pos:], text.count("\n", 0, pos)
 

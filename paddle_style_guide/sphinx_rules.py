@@ -39,9 +39,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from docutils.nodes import fully_normalize_name, make_id
-from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
-
-from .markdown_scan import PageScan
+from .markdown_scan import PageScan, myst_href
 from .rst_scan import rst_model_parts
 from .slugs import myst_slugs
 from .sphinx_conf import SphinxConf
@@ -202,6 +200,10 @@ class SphinxProject:
         self._include = Matcher(list(conf.include_patterns))
         self._exclude = Matcher(excludes)
         self._docs: dict[str, bool] = {}  # docname -> in the build
+        self._resolved: dict[tuple[str, str], str] = {}  # (folder, path) -> absolute path
+        self._prefix = self.srcdir + os.sep
+        self._real_folders: dict[str, str] = {}
+        self._docnames: dict[str, str] = {}  # page -> its document name
         self._all_labels: dict[str, tuple[str, str, bool]] | None = None
 
     # -- documents ---------------------------------------------------------
@@ -209,9 +211,8 @@ class SphinxProject:
         """Document name of a source file (as Sphinx's Project.path2doc):
         relative to the source folder, suffix removed; None if the suffix is
         not a source suffix."""
-        rel = os.path.relpath(path, self.srcdir)
-        if rel.startswith(".." + os.sep) or rel == "..":
-            rel = path  # outside: Sphinx keeps the absolute path (no such document)
+        # outside the source folder, Sphinx keeps the absolute path (no such document)
+        rel = path[len(self._prefix):] if path.startswith(self._prefix) else path
         for suffix in self.conf.source_suffixes:
             if rel.endswith(suffix):
                 return rel[: -len(suffix)].replace(os.sep, "/")
@@ -276,7 +277,7 @@ class SphinxProject:
             return self._check_file(page, dest, kind)
         if self.conf.all_links_external:
             return None
-        href = normalizeLinkText(normalizeLink(dest))
+        href = myst_href(dest)
         if href.startswith("#"):
             return self._check_anchor(page, href[1:], has_text)
         m = _SCHEME.match(href)
@@ -292,7 +293,12 @@ class SphinxProject:
         return self._check_path(page, href, has_text, scheme)
 
     def _docname(self, page: str) -> str:
-        return self.path2doc(page) or os.path.splitext(os.path.relpath(page, self.srcdir))[0]
+        name = self._docnames.get(page)
+        if name is None:
+            real = os.path.realpath(page)
+            name = self.path2doc(real) or os.path.splitext(os.path.relpath(real, self.srcdir))[0]
+            self._docnames[page] = name
+        return name
 
     def _model(self, path: str) -> PageModel | str:
         return self._model_of(path)
@@ -322,12 +328,24 @@ class SphinxProject:
 
     def _resolve(self, page: str, path: str) -> str:
         """An absolute path, as Sphinx's env.relfn2path makes it."""
-        parts = [p for p in path.split("/") if p not in ("", ".")] if path.startswith("/") else None
-        if parts is not None:
-            full = os.path.join(self.srcdir, *parts)
-        else:
-            full = os.path.join(os.path.dirname(page), path)
-        return os.path.realpath(full)
+        key = (os.path.dirname(page), path)
+        found = self._resolved.get(key)
+        if found is None:
+            if path.startswith("/"):
+                parts = [p for p in path.split("/") if p not in ("", ".")]
+                full = os.path.join(self.srcdir, *parts)
+            else:
+                full = os.path.join(key[0], path)
+            # realpath of the folder (few, cached), then of the file only if it is a link
+            head, tail = os.path.split(full)
+            folder = self._real_folders.get(head)
+            if folder is None:
+                folder = self._real_folders[head] = os.path.realpath(head)
+            found = os.path.join(folder, tail) if tail not in ("", ".", "..") else os.path.realpath(full)
+            if os.path.islink(found):
+                found = os.path.realpath(found)
+            self._resolved[key] = found
+        return found
 
     def _check_path(self, page: str, href: str, has_text: bool, scheme: str | None):
         path, hash_, fragment = href.partition("#")
@@ -390,7 +408,7 @@ class SphinxProject:
     def _check_file(self, page: str, dest: str, kind: str):
         if _SCHEME.match(dest) or dest.startswith("//"):
             return None
-        path = normalizeLinkText(normalizeLink(dest)).partition("#")[0].partition("?")[0]
+        path = myst_href(dest).partition("#")[0].partition("?")[0]
         if not path:
             return ERROR, "empty path"
         full = self._resolve(page, path)
