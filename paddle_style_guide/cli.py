@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from . import __version__
@@ -29,7 +30,8 @@ link policies:
     Links to page.html and to page (no suffix) are accepted when page.md exists
     (report them with --enable html-link); a folder link is accepted and its
     fragment is checked against its index.md or README.md; a slash after a
-    file name (page.md/) is reported; "/path" starts at --root.
+    file name (page.md/) is reported; "/path" starts at --root (default: the
+    nearest folder holding conf.py, else the repository root).
   sphinx rules (--rules sphinx): links resolve exactly as the Sphinx + MyST build
     with paddle_style_guide.sphinx_ext resolves them, with the settings of
     conf.py (myst_heading_anchors, include/exclude_patterns, ...). An error is
@@ -41,11 +43,13 @@ link policies:
   both: hidden folders (.name) are not searched for pages, but links into
     them are checked; an empty target [text]() is reported (--disable
     empty-target); http(s) links are requested only with --external;
-    mailto: and other schemes are not checked; --ignore REGEX skips links
-    whose target matches.
+    mailto: and other URL schemes are not checked (with the sphinx rules, a
+    scheme missing from myst_url_schemes is a dead link); --ignore REGEX
+    skips links whose target matches.
 
 rules that can be switched (--enable/--disable NAME):
-{chr(10).join(f"  {name:15s} {'on ' if on else 'off'}: {what}" for name, (on, what) in SWITCHES.items())}
+{chr(10).join(textwrap.fill(what, 78, initial_indent=f"  {name:15s} {'on ' if on else 'off'}: ",
+                            subsequent_indent=" " * 22) for name, (on, what) in SWITCHES.items())}
 
 configuration: a [{CONFIG_TABLE}] table in the nearest pyproject.toml (from
 the working directory up to the repository root) sets the same options:
