@@ -42,6 +42,7 @@ _ATTRS_INLINE = re.compile(r"(?<=[\]\)`*_])\{([^{}\n]*)\}")
 _ATTR_ID = re.compile(r"(?:^|\s)#([^\s{}#.]+)")
 _WS_ONE_EOL = re.compile(r"[ \t]*(?:\n[ \t]*)?")
 _MAX_PAREN_DEPTH = 32  # as markdown-it
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")  # as mdit_py_plugins.footnote reads it
 # the common case, "(url)" with nothing to unescape, read in one step
 _SIMPLE_DESTINATION = re.compile(r"\(([^\s()<\\&]*)\)")
 
@@ -54,7 +55,9 @@ class InlineLink(NamedTuple):
 
 class InlineScan(NamedTuple):
     links: list[InlineLink]
-    anchors: list[tuple[int, str]]  # (offset, id)
+    anchors: list[tuple[int, str]]  # (offset, id): raw HTML ids and {#id} attributes
+    attr_ids: list[tuple[int, str]] = []  # (offset, id): the {#id} attributes alone
+    footnote_refs: list[tuple[int, str]] = []  # (offset, label) of every [^label]
 
 
 def scan_inline(
@@ -66,11 +69,16 @@ def scan_inline(
     masked = _mask(text, links, anchors)
     if "]" in masked:
         _find_bracket_links(text, masked, references or {}, links)
+    attr_ids: list[tuple[int, str]] = []
     if "{" in text:
         for m in _ATTRS_INLINE.finditer(text):
-            anchors.extend((m.start(), i) for i in _ATTR_ID.findall(m.group(1)))
+            attr_ids.extend((m.start(), i) for i in _ATTR_ID.findall(m.group(1)))
+        anchors.extend(attr_ids)
+    footnote_refs = []
+    if "[^" in masked:
+        footnote_refs = [(m.start(), m.group(1)) for m in _FOOTNOTE_REF.finditer(masked)]
     links.sort()
-    return InlineScan(links, anchors)
+    return InlineScan(links, anchors, attr_ids, footnote_refs)
 
 
 def _mask(text: str, links: list[InlineLink], anchors: list) -> str:
@@ -80,6 +88,11 @@ def _mask(text: str, links: list[InlineLink], anchors: list) -> str:
     parts: list[str] = []
     copied = 0  # text[:copied] is already in parts
     i = 0
+    # Searches that failed need not run again from a later offset (which keeps
+    # this linear): no "-->" after no_comment_end; no closing run of k
+    # backticks between no_closer[k][0] and the end of that line.
+    no_comment_end = n + 1
+    no_closer: dict[int, tuple[int, int]] = {}
     while True:
         m = _SPECIAL.search(text, i)
         if m is None:
@@ -92,12 +105,21 @@ def _mask(text: str, links: list[InlineLink], anchors: list) -> str:
                 end = i + 2
         elif ch == "`":
             run_end = _BACKTICKS.match(text, i).end()
-            end = _code_span_end(text, i, run_end)
+            size = run_end - i
+            failed = no_closer.get(size)
+            if failed is None or not failed[0] <= i < failed[1]:
+                end = _code_span_end(text, i, run_end)
             if end < 0:
+                if failed is None or not failed[0] <= i < failed[1]:
+                    line_end = text.find("\n", run_end)
+                    no_closer[size] = (i, n if line_end < 0 else line_end)
                 i = run_end  # no closer on this line: literal backticks
                 continue
         elif text.startswith("<!--", i):
-            end = comment_end(text, i)
+            if i < no_comment_end or text.startswith(("<!-->", "<!--->"), i):
+                end = comment_end(text, i)
+                if end < 0:
+                    no_comment_end = i
         else:
             end = _tag_or_autolink(text, i, links, anchors)
         if end < 0:
@@ -151,6 +173,7 @@ def _find_bracket_links(
     text: str, masked: str, references: Mapping, links: list[InlineLink]
 ) -> None:
     openers: list[list] = []  # [offset, is_image, active]
+    settled = 0  # openers[:settled] saw the last link: no link opener among them is active
     n = len(masked)
     i = 0
     while True:
@@ -166,6 +189,8 @@ def _find_bracket_links(
         if not openers:
             continue
         start, is_image, active = openers.pop()
+        if settled > len(openers):
+            settled = len(openers)
         if not active:
             continue
         dest, end = None, p + 1
@@ -192,9 +217,11 @@ def _find_bracket_links(
             links.append(InlineLink(start - 1, "image", dest))
         else:
             links.append(InlineLink(start, "link", dest))
-            for opener in openers:  # no links inside links
-                if not opener[1]:
-                    opener[2] = False
+            # no links inside links (openers below `settled` already know)
+            for k in range(settled, len(openers)):
+                if not openers[k][1]:
+                    openers[k][2] = False
+            settled = len(openers)
         i = end
 
 

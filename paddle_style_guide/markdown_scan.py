@@ -19,6 +19,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
 from markdown_it.common.utils import normalizeReference, unescapeAll
 
 from .html_scan import iter_tags, tag_anchors, tag_link
@@ -67,6 +68,10 @@ class PageScan:
     anchors: dict[str, int] = field(default_factory=dict)  # raw HTML ids, {#id}
     labels: dict[str, int] = field(default_factory=dict)  # MyST (label)=
     links: list[Link] = field(default_factory=list)
+    # what Sphinx's ids depend on (see sphinx_rules)
+    attr_ids: dict[str, int] = field(default_factory=dict)  # {#id} attributes alone
+    footnotes: dict[str, int] = field(default_factory=dict)  # [^label]: definitions
+    footnote_refs: list[tuple[int, str]] = field(default_factory=list)  # (line, label)
 
 
 # -- heading titles -------------------------------------------------------------
@@ -98,6 +103,19 @@ def heading_title(content: str, references: dict | None = None) -> str:
     return "".join(c.content for c in children if c.type in ("text", "code_inline"))
 
 
+_PLAIN_URL = re.compile(r"[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*")
+
+
+def myst_href(dest: str) -> str:
+    """A link target as MyST reads it: markdown-it percent-encodes it
+    (``#a]`` as ``#a%5D``) and MyST decodes it again, except for reserved
+    characters (``%2B`` stays). Link reference definitions are reported this
+    way by both scanners, since markdown-it keeps only the encoded form."""
+    if _PLAIN_URL.fullmatch(dest):
+        return dest  # nothing to encode or decode (the common case)
+    return normalizeLinkText(normalizeLink(dest))
+
+
 def quiet_markdown_it() -> None:
     """Turn off markdown-it-py's per-rule debug logging, a measurable share
     of its parsing time. For the CLI and its worker processes only."""
@@ -119,6 +137,7 @@ _THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
 _LIST_MARKER = re.compile(r"([-+*]|\d{1,9}[.)])(?=[ \t]|$)")
 _MYST_TARGET = re.compile(r"\((.+)\)=$")
+_FOOTNOTE_DEF = re.compile(r"\[\^[^ \]]+\]:")
 _ATTR_BLOCK = re.compile(r"\{(.*)\}[ \t]*$")
 _ATTR_ID = re.compile(r"(?:^|\s)#([^\s{}#.]+)")
 _DIRECTIVE_INFO = re.compile(r"\{([^}\s]+)\}\s*(.*)")
@@ -227,7 +246,7 @@ def _front_matter_end(lines: list[str]) -> int:
 def add_inline(content: str, line: int, references: dict, page: PageScan) -> None:
     """Record the links and anchors of one block's inline text."""
     if "[" not in content and "<" not in content and "{" not in content:
-        return
+        return  # nothing to find
     found = scan_inline(content, references)
     if "\n" in content:
         breaks = [m.start() for m in _NEWLINE.finditer(content)]
@@ -236,18 +255,27 @@ def add_inline(content: str, line: int, references: dict, page: PageScan) -> Non
         for off, kind, dest in found.links:
             page.links.append(Link(line + bisect.bisect(breaks, off), kind, dest))
     else:
+        breaks = []
         for _, anchor in found.anchors:
             page.anchors.setdefault(anchor, line)
         for _, kind, dest in found.links:
             page.links.append(Link(line, kind, dest))
+    for off, anchor in found.attr_ids:
+        page.attr_ids.setdefault(anchor, line + bisect.bisect(breaks, off))
+    for off, label in found.footnote_refs:
+        if label in page.footnotes:  # markdown-it links only defined footnotes
+            page.footnote_refs.append((line + bisect.bisect(breaks, off), label))
 
 
 def add_html_block(content: str, line: int, page: PageScan) -> None:
     """Record the anchors and links of a raw HTML block."""
     if "<" not in content:
         return
+    counted = 0  # newlines are counted once, from one tag to the next
+    tag_line = line
     for tag in iter_tags(content):
-        tag_line = line + content.count("\n", 0, tag.offset)
+        tag_line += content.count("\n", counted, tag.offset)
+        counted = tag.offset
         for anchor in tag_anchors(tag):
             page.anchors.setdefault(anchor, tag_line)
         link = tag_link(tag)
@@ -276,6 +304,7 @@ def add_directive(info: str, body: list[str], fence_line: int, out, depth: int, 
 
 
 _PREFIX = re.compile(r"[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t][ \t>]*)*")
+_SPACES = re.compile(" *")
 
 
 def _expand_indent_tabs(line: str) -> str:
@@ -309,7 +338,7 @@ def _html_start(s: str, para_open: bool):
     return False
 
 
-def _interrupts_paragraph(s: str) -> bool:
+def _interrupts_paragraph(s: str, footnotes: bool = False) -> bool:
     """Would line ``s`` (at most 3 spaces of indent removed), which does not
     continue the paragraph's containers, end the paragraph instead of
     continuing it lazily? (Any list item does: the restrictions on empty
@@ -331,6 +360,10 @@ def _interrupts_paragraph(s: str) -> bool:
         return True
     if c == "%":
         return True
+    if c == "[":
+        # a footnote definition ends a lazy paragraph of a list item, not of
+        # a block quote (markdown-it asks the quote's terminators instead)
+        return footnotes and _FOOTNOTE_DEF.match(s) is not None
     return _LIST_MARKER.match(s) is not None
 
 
@@ -352,6 +385,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
     pending_ids: list[tuple[str, int]] = []
     pending_depth = 0
     quote_was_blank = False
+    defs = _Definitions()
     nlines = len(lines)
 
     def close_leaf() -> None:
@@ -369,8 +403,10 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
         leaf = 0
 
     def commit_ids(line_no: int) -> None:
-        for anchor, _ in pending_ids:
+        if pending_ids:  # the block gets one id: the last one given (as in mdit_py_plugins)
+            anchor = pending_ids[-1][0]
             out.page.anchors.setdefault(anchor, line_no)
+            out.page.attr_ids.setdefault(anchor, line_no)
         pending_ids.clear()
 
     idx = -1
@@ -380,15 +416,26 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
         if leaf == _PARA and not stack and raw and raw[0] not in _MAY_START_BLOCK and para[0][0] != "[":
             para.append(raw)  # fast path: plain text continuing a paragraph
             continue
+        if not raw and not stack and leaf <= _PARA:
+            close_leaf()  # fast path: a blank line outside containers ends a paragraph
+            quote_was_blank = False
+            continue
         line_no = first_line + idx
         line = _expand_indent_tabs(raw) if "\t" in raw else raw
         n = len(line)
+        # Linear in the line's length however deep the containers nest:
+        # line[p:] is blank iff p >= content_end, and the spaces at any pos
+        # inside the run of spaces ending at run_end are run_end - pos.
+        content_end = -1  # computed when needed
+        run_end = -1
         # 1. which open containers does this line continue?
         pos = 0
         matched = 0
         for item in stack:
+            if pos > run_end:
+                run_end = _SPACES.match(line, pos).end()
             if item.quote:
-                ind = _indent(line, pos)
+                ind = run_end - pos
                 if ind <= 3 and pos + ind < n and line[pos + ind] == ">":
                     pos += ind + 1
                     if pos < n and line[pos] == " ":
@@ -396,12 +443,14 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                     matched += 1
                     continue
                 break
-            if not line[pos:].strip():
+            if content_end < 0:
+                content_end = len(line.rstrip())
+            if pos >= content_end:
                 if item.waiting:
                     break
                 matched += 1
                 continue
-            if _indent(line, pos) >= item.width:
+            if run_end - pos >= item.width:
                 item.waiting = False
                 pos += item.width
                 matched += 1
@@ -454,9 +503,10 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             leaf = 0
 
         # 3. a lazy paragraph continuation line
-        if leaf == _PARA and not all_matched and not blank and not _ends_definitions(para, rest):
+        if leaf == _PARA and not all_matched and not blank and not defs.end(para, rest):
             ind = _indent(rest)
-            if ind >= 4 or not _interrupts_paragraph(rest[ind:]):
+            footnotes = not any(item.quote for item in stack[matched:])
+            if ind >= 4 or not _interrupts_paragraph(rest[ind:], footnotes):
                 para.append(rest)
                 continue
         if not all_matched:
@@ -464,12 +514,15 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             del stack[matched:]
             if pending_ids and pending_depth > matched:
                 pending_ids.clear()  # attributes never leave their container
-        elif leaf == _PARA and _ends_definitions(para, rest):
+        elif leaf == _PARA and defs.end(para, rest):
             close_leaf()  # a block of link definitions ends: this line starts a block
 
         # 4. new containers
+        thematic_char, thematic_from = "", 0
         while True:
-            ind = _indent(line, pos)
+            if pos > run_end:
+                run_end = _SPACES.match(line, pos).end()
+            ind = run_end - pos
             if ind >= 4:
                 break
             p = pos + ind
@@ -481,15 +534,39 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                 if pos < n and line[pos] == " ":
                     pos += 1
                 continue
+            if p < n and line[p] == "[":
+                m = _FOOTNOTE_DEF.match(line, p)
+                if m is None:
+                    break
+                # a footnote definition: a container whose lines are indented
+                # 4 columns (as mdit_py_plugins.footnote reads it)
+                close_leaf()
+                commit_ids(line_no)
+                out.page.footnotes.setdefault(line[p + 2 : m.end() - 2], line_no)
+                stack.append(_Item(False, 4))
+                # the text after ":" keeps its spaces as indentation, less the
+                # content's 4 columns when it has that many (pos: the parent's column)
+                spaces = _SPACES.match(line, m.end()).end() - m.end()
+                pos = m.end() + (pos + 4 if spaces >= pos + 4 else 0)
+                continue
             m = _LIST_MARKER.match(line, p)
-            if m is None or _THEMATIC.match(line, p):
+            if m is None:
                 break
-            after = line[m.end():]
-            empty = not after.strip()
+            c = line[p]
+            if c in "*-":
+                # a thematic break is c (3+ times), spaces and tabs up to the end
+                if c != thematic_char:
+                    thematic_char, thematic_from = c, len(line.rstrip(c + " \t"))
+                if p >= thematic_from and line.count(c, p) >= 3:
+                    break
+            if content_end < 0:
+                content_end = len(line.rstrip())
+            empty = m.end() >= content_end
             marker = m.group(1)
             if leaf == _PARA and (empty or (marker[0].isdigit() and int(marker[:-1]) != 1)):
                 break  # such an item cannot interrupt a paragraph
-            spaces = _indent(line, m.end())
+            run_end = _SPACES.match(line, m.end()).end()
+            spaces = run_end - m.end()
             if empty or spaces >= 5:
                 spaces = 1
             close_leaf()
@@ -506,7 +583,7 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
             close_leaf()
             continue
         if pending_ids and not _ATTR_BLOCK.match(rest.strip()) and not (
-            _REF_DEF.match(rest.strip()) and (leaf != _PARA or _only_definitions(para))
+            _indent(rest) < 4 and _REF_DEF.match(rest) and (leaf != _PARA or defs.only(para))
         ):
             commit_ids(line_no)
         ind = _indent(rest)
@@ -587,39 +664,64 @@ def _scan_blocks(lines: list[str], first_line: int, out: _Collector, depth: int,
                 continue
         leaf = _PARA
         para_line = line_no
+        defs.reset()
         para.append(s)
     close_leaf()
 
 
-def _ends_definitions(para: list[str], line: str) -> bool:
-    """Is the open paragraph only link definitions, which ``line`` does not
-    continue? markdown-it reads definitions as a block of their own, which
-    neither continues lazily nor becomes a setext heading."""
-    return para[0][:1] == "[" and "]:" in para[0] and _definitions_end(para, line.strip())
+# A definition whose title runs over more lines than this is not looked for:
+# it keeps the test below linear in the paragraph's length.
+_MAX_DEFINITION_LINES = 64
 
 
-def _definitions_end(para: list[str], line: str) -> bool:
-    """Is ``para`` nothing but link reference definitions, which ``line``
-    does not continue? (Then, as in markdown-it, the line starts a new block.)"""
-    text = "\n".join(para)
-    if _definitions_length(text) != len(text):
-        return False
-    text += "\n" + line
-    return _definitions_length(text) != len(text)
+class _Definitions:
+    """Is the open paragraph nothing but link reference definitions?
 
+    Answered in time linear in the paragraph: definitions before the last one
+    cannot change when lines are added, so only the lines from the start of
+    the last definition are parsed again."""
 
-def _only_definitions(para: list[str]) -> bool:
-    text = "\n".join(para)
-    return _definitions_length(text) == len(text)
+    __slots__ = ("base", "settled")
 
+    def __init__(self) -> None:
+        self.reset()
 
-def _definitions_length(text: str) -> int:
-    pos = 0
-    while True:
-        m = _REF_DEF.match(text, pos)
-        if m is None or m.end() == pos:
-            return pos
-        pos = m.end()
+    def reset(self) -> None:
+        self.base = 0  # para[:base] is a run of complete definitions
+        self.settled = False  # True: the paragraph is not only definitions
+
+    def only(self, para: list[str], extra: str | None = None) -> bool:
+        """Are ``para`` (and ``extra``, a candidate next line) only definitions?"""
+        if self.settled:
+            return False
+        if len(para) - self.base > _MAX_DEFINITION_LINES:
+            self.settled = True
+            return False
+        lines = para[self.base :]
+        if extra is not None:
+            lines.append(extra)
+        text = "\n".join(lines)
+        pos = last = 0
+        while True:
+            m = _REF_DEF.match(text, pos)
+            if m is None or m.end() == pos:
+                break
+            last, pos = pos, m.end()
+        if extra is None:
+            self.base += text.count("\n", 0, last)
+        return pos == len(text)
+
+    def end(self, para: list[str], line: str) -> bool:
+        """Is the open paragraph only link definitions, which ``line`` does
+        not continue? markdown-it reads definitions as a block of their own,
+        which neither continues lazily nor becomes a setext heading; the line
+        then starts a new block."""
+        return (
+            para[0][:1] == "["
+            and "]:" in para[0]
+            and self.only(para)
+            and not self.only(para, line.rstrip())
+        )
 
 
 _MATH_END_LABEL = re.compile(r"\$\$\s*\([^)$\r\n]+?\)\s*$")
@@ -712,7 +814,7 @@ def _take_definitions(text: str, out: _Collector) -> tuple[str, int] | None:
             dest = m.group(2)
             if dest.startswith("<"):
                 dest = dest[1:-1]
-            out.references.setdefault(label, {"href": unescapeAll(dest), "title": ""})
+            out.references.setdefault(label, {"href": myst_href(unescapeAll(dest)), "title": ""})
         pos = m.end()
     return text[pos:], text.count("\n", 0, pos)
 

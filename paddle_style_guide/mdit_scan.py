@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from markdown_it.common.normalize_url import normalizeLinkText
+
 from .markdown_scan import (
     MAX_DIRECTIVE_DEPTH,
     Heading,
@@ -21,7 +23,8 @@ from .markdown_scan import (
 # Only block structure matters for finding links, so rules that merely regroup
 # text (tables, definition and field lists, block breaks) stay off.
 _BLOCK_EXTENSIONS = frozenset({"attrs_block", "colon_fence", "dollarmath"})
-_RULES_OFF = ["table", "myst_block_break", "inline", "text_join", "wordcount"]
+# footnote_tail would move footnote definitions to the end of the page.
+_RULES_OFF = ["table", "myst_block_break", "inline", "text_join", "wordcount", "footnote_tail"]
 
 
 @functools.cache
@@ -47,7 +50,10 @@ def scan_markdown_mdit(text: str) -> PageScan:
     out = _Out(page)
     env: dict[str, Any] = {}
     _scan("\n".join([text]), 0, env, out, 0, False)
-    refs = env.get("references", {})
+    refs = {
+        label: {**ref, "href": normalizeLinkText(ref.get("href", ""))}
+        for label, ref in env.get("references", {}).items()
+    }
     for content, line, level, in_dir in out.inlines:
         if level:
             page.headings.append(Heading(level, heading_title(content, refs), line, in_dir))
@@ -62,6 +68,9 @@ def _scan(text: str, line_offset: int, env: dict, out: _Out, depth: int, in_dir:
         ttype = tok.type
         if tok.attrs and "id" in tok.attrs and tok.map:
             out.page.anchors.setdefault(str(tok.attrs["id"]), line_offset + tok.map[0] + 1)
+            out.page.attr_ids.setdefault(str(tok.attrs["id"]), line_offset + tok.map[0] + 1)
+        if ttype == "footnote_reference_open" and tok.map:
+            out.page.footnotes.setdefault(tok.meta["label"], line_offset + tok.map[0] + 1)
         if ttype == "heading_open":
             level = int(tok.tag[1])
         elif ttype == "heading_close":

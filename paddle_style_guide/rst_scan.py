@@ -38,3 +38,19 @@ def rst_anchors(text: str) -> set[str]:
             anchors.update(tag_anchors(tag))
     anchors.discard("")
     return anchors
+
+
+def rst_model_parts(text: str) -> tuple[list[str], list[str], list[str]]:
+    """Section titles, explicit target names and raw HTML ids of a
+    reStructuredText page, in order (for ``--rules sphinx``)."""
+    targets = [_name(m.group(1)) for m in _TARGET.finditer(text)]
+    targets += [_name(m.group(1)) for m in _NAME_OPTION.finditer(text)]
+    sections = []
+    lines = text.split("\n")
+    for i in range(1, len(lines)):
+        title = lines[i - 1].strip()
+        if title and _ADORNMENT.match(lines[i]) and len(lines[i].rstrip()) >= len(title):
+            if not _ADORNMENT.match(lines[i - 1]):
+                sections.append(title)
+    html = [a for tag in iter_tags(text) for a in tag_anchors(tag)] if "<" in text else []
+    return sections, targets, html

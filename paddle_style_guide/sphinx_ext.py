@@ -34,13 +34,26 @@ target: ``Locale`` also checks that the targets of original and translation
 agree) and leaves it right after, so no translated link inherits another
 link's fragment.
 
+Last, every link the HTML build renders is checked against the built site
+(:class:`DeadLinks`): the target file must exist in the output folder and a
+fragment must be an id of the target page. MyST already warns about the
+links it cannot resolve; raw HTML links (``<a href="./page.md">``,
+``<img src>``) and other references are not checked by anyone else, so a
+dead one becomes a warning here (``paddle_style_guide.dead_link``), and a
+``-W`` build fails on it. ``python -m paddle_style_guide check --rules
+sphinx`` reports the same links before the build.
+
 Enable in conf.py: ``extensions += ["paddle_style_guide.sphinx_ext"]``.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import posixpath
 import re
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from docutils import nodes
 from packaging.specifiers import SpecifierSet
@@ -48,10 +61,11 @@ from packaging.version import Version
 from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.transforms import SphinxTransform
+from sphinx.util import logging as sphinx_logging
 from sphinx.util.nodes import clean_astext
 
 from . import __version__
-from .html_scan import iter_tags, tag_anchors
+from .html_scan import iter_tags, tag_anchors, tag_link
 
 SUPPORTED_MYST_PARSER = SpecifierSet(">=5.2.0,<5.3")
 ANCHOR_PRIORITY = 878  # myst-parser's ResolveAnchorIds runs at 879
@@ -200,6 +214,111 @@ class FragmentOutOfDomain(SphinxTransform):
                 xref["refdomain"] = xref.attributes.pop(_SAVED_DOMAIN)
 
 
+logger = sphinx_logging.getLogger(__name__)
+_MYST_REFS_LOGGER = "sphinx.myst_parser.sphinx_ext.myst_refs"
+
+
+class _MystWarnings(logging.Filter):
+    """Notes where MyST warned about a link it could not resolve, so that
+    :class:`DeadLinks` does not warn about the same link a second time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.places: set[tuple[str, int]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        node = getattr(record, "location", None)
+        if isinstance(node, nodes.Node):
+            line = _line(node)
+            if line is not None:
+                self.places.add((node.get("refdoc", ""), line))
+        return True
+
+
+class DeadLinks:
+    """Check the built site's links: collected per page when its doctree
+    is resolved, checked once every page is written."""
+
+    def __init__(self) -> None:
+        self.links: list[tuple[str, int | None, str, bool]] = []  # docname, line, url, raw
+        self.myst = _MystWarnings()
+        self._ids: dict[str, set[str]] = {}
+
+    def setup(self, app) -> None:
+        logging.getLogger(_MYST_REFS_LOGGER).addFilter(self.myst)
+        app.connect("doctree-resolved", self.collect)
+        app.connect("build-finished", self.check)
+
+    @staticmethod
+    def _checks(app) -> bool:
+        return app.builder.format == "html" and hasattr(app.builder, "get_outfilename")
+
+    def collect(self, app, doctree: nodes.document, docname: str) -> None:
+        if not self._checks(app):
+            return
+        for node in doctree.findall(nodes.reference):
+            if "refuri" in node:
+                url = node["refuri"]
+            elif "refid" in node:
+                url = "#" + node["refid"]
+            else:
+                continue
+            if (docname, _line(node)) in self.myst.places:
+                continue  # MyST warned already
+            self.links.append((docname, _line(node), url, False))
+        for raw in doctree.findall(nodes.raw):
+            if "html" not in raw.get("format", "").split() or "<" not in raw.astext():
+                continue
+            for tag in iter_tags(raw.astext()):
+                link = tag_link(tag)
+                if link:
+                    self.links.append((docname, _line(raw), link[1], True))
+
+    def check(self, app, exception: Exception | None) -> None:
+        logging.getLogger(_MYST_REFS_LOGGER).removeFilter(self.myst)
+        if exception is not None or not self._checks(app):
+            self.links.clear()
+            return
+        outdir = str(app.builder.outdir)
+        for docname, line, url, raw in self.links:
+            why = self._dead(app, outdir, docname, url)
+            if why:
+                kind = "raw HTML link" if raw else "link"
+                logger.warning("dead %s in the built site: %s (%s)", kind, url, why,
+                               location=(docname, line), type="paddle_style_guide",
+                               subtype="dead_link")
+        self.links.clear()
+        self._ids.clear()
+
+    def _dead(self, app, outdir: str, docname: str, url: str) -> str | None:
+        parts = urlsplit(url.strip())
+        if parts.scheme or parts.netloc:
+            return None  # external
+        here = os.path.relpath(app.builder.get_outfilename(docname), outdir).replace(os.sep, "/")
+        path = unquote(parts.path)
+        if path:
+            base = "" if path.startswith("/") else posixpath.dirname(here)
+            target = posixpath.normpath(posixpath.join(base, path.lstrip("/")))
+        else:
+            target = here
+        full = os.path.join(outdir, target)
+        if os.path.isdir(full):
+            full = os.path.join(full, "index.html")
+            target = posixpath.join(target, "index.html")
+        if not os.path.isfile(full):
+            return f"no {target} in the site"
+        fragment = unquote(parts.fragment)
+        if fragment and full.endswith((".html", ".htm")) and fragment not in self._page_ids(full):
+            return f"no id \"{fragment}\" in {target}"
+        return None
+
+    def _page_ids(self, path: str) -> set[str]:
+        if path not in self._ids:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                self._ids[path] = {a for tag in iter_tags(fh.read()) for a in tag_anchors(tag)}
+        return self._ids[path]
+
+
 def setup(app) -> dict[str, Any]:
     check_myst_parser()
     app.setup_extension("myst_parser")
@@ -207,6 +326,7 @@ def setup(app) -> dict[str, Any]:
     app.add_transform(RegisterHtmlAnchors)
     app.add_transform(FragmentIntoDomain)
     app.add_transform(FragmentOutOfDomain)
+    DeadLinks().setup(app)
     return {
         "version": __version__,
         "env_version": 1,

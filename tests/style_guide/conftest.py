@@ -4,8 +4,11 @@ and small throwaway Sphinx projects."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -72,3 +75,12 @@ def sphinx_build(src: Path, builder: str = "html", **overrides) -> tuple[Path, l
         app.cleanup()
     lines = [_ANSI.sub("", line) for line in warnings.getvalue().splitlines() if line.strip()]
     return build_dir / builder, lines
+
+
+def run_cli(*args, cwd=ROOT) -> tuple[int, str, str]:
+    """``python -m paddle_style_guide ARGS`` in ``cwd``: (status, stdout, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "paddle_style_guide", *args],
+        capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return proc.returncode, proc.stdout, proc.stderr

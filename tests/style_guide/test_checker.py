@@ -92,8 +92,16 @@ def test_sphinx_style_targets(tmp_path):
         "[f](/docs/page.md#1) [g](project:page.md#1) [h](page.html#2)\n",
     )
     _, found = problems([tmp_path / "docs"], root=str(tmp_path))
-    assert [(target, reason.split(" in ")[0]) for _, _, target, reason in found] == [
+    # a slash after a file name is a 404 on GitHub (issue 18); the rest resolves
+    assert [(target, reason.split(" in ")[0].rsplit("/", 1)[-1]) for _, _, target, reason in found] == [
+        ("page/", "page.md is a file, not a folder: a 404 on GitHub"),
         ("page.html#2", 'no anchor "2"')]
+    _, found = problems([tmp_path / "docs"], root=str(tmp_path), disable=frozenset({"trailing-slash"}))
+    assert [target for _, _, target, _ in found] == ["page.html#2"]
+    # Sphinx-style links reported on request
+    _, found = problems([tmp_path / "docs"], root=str(tmp_path), enable=frozenset({"html-link"}))
+    assert [target for _, _, target, _ in found] == [
+        "page.html#1", "page#1", "page/", "guide/index.html", "page.html#2"]
 
 
 def test_gbk_encoded_page(tmp_path):
@@ -192,4 +200,12 @@ def test_the_site_passes_the_checker():
     README: every link resolves."""
     result, found = problems([ROOT / "docs", ROOT / "paddle_style_guide", ROOT / "README.md"])
     assert found == []
+    assert result.files >= 10
+
+
+def test_the_site_passes_the_checker_with_the_sphinx_rules():
+    """The same pages resolved as the site build resolves them (conf.py at the root)."""
+    result = check_paths([str(ROOT / "docs"), str(ROOT / "paddle_style_guide" / "guide")],
+                         Options(rules="sphinx"))
+    assert [str(p) for p in result.problems] == []
     assert result.files >= 10

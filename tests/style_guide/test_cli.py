@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, write
+from conftest import run_cli, write
 
 from paddle_style_guide.cli import main
 
 
-def run(*args, cwd=ROOT):
-    proc = subprocess.run(
-        [sys.executable, "-m", "paddle_style_guide", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return proc.returncode, proc.stdout, proc.stderr
+run = run_cli
 
 
 @pytest.fixture
@@ -31,19 +24,23 @@ def pages(tmp_path):
 def test_text_output_and_exit_1(pages):
     code, out, err = run("check", str(pages), cwd=pages)
     assert code == 1
+    # file:line:column: severity: target: reason, and the summary, all on stdout
     assert out.splitlines() == [
-        'bad.md:4: ./good.md#2: no anchor "2" in good.md',
-        "bad.md:5: ./gone.md: no such file: gone.md",
+        'bad.md:4:7: error: ./good.md#2: no anchor "2" in good.md',
+        "bad.md:5:8: error: ./gone.md: no such file: gone.md",
+        "checked 2 file(s), 4 link(s): 2 error(s), 0 warning(s)",
     ]
-    assert "checked 2 file(s), 4 link(s): 2 problem(s)" in err
+    assert err == ""
 
 
 def test_json_output(pages):
     code, out, _ = run("check", str(pages / "bad.md"), "--format", "json", cwd=pages)
     assert code == 1
     assert json.loads(out) == [
-        {"file": "bad.md", "line": 4, "target": "./good.md#2", "reason": 'no anchor "2" in good.md'},
-        {"file": "bad.md", "line": 5, "target": "./gone.md", "reason": "no such file: gone.md"},
+        {"file": "bad.md", "line": 4, "column": 7, "severity": "error", "target": "./good.md#2",
+         "reason": 'no anchor "2" in good.md'},
+        {"file": "bad.md", "line": 5, "column": 8, "severity": "error", "target": "./gone.md",
+         "reason": "no such file: gone.md"},
     ]
 
 

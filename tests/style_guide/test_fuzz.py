@@ -32,7 +32,8 @@ PIECES = [
     ":::{figure} ./i.png", "```{figure} f.png", ":name: x", "  ```", '<a href="#h">',
     '<img src="i.png">', "        deep", "-   spaced item", "> - quoted item", "> > nested quote",
     "  text", '[x]: #anchor "title"', '"title"', "[![i](a.png)](b.md#c)", "[[x](#in)](#out)",
-    "**[bold](#b)**", '<a\nname="split">',
+    "**[bold](#b)**", '<a\nname="split">', "[^1]: <https://f.org>", "[^n]:", "[^x]: [f](#f)",
+    "[^1]:     <https://g.org>", "[r]: #frag]", "[s]: ./p.md#a%5D", "[r] [s]", "    [^2]: x", "text[^1] [^n]", "{#hid}", "## H {#inline-id}",
 ]
 LINE = st.one_of(
     st.sampled_from(PIECES),
@@ -70,6 +71,9 @@ def _normal(page):
         sorted(page.anchors.items()),
         sorted(page.labels.items()),
         [(h.level, h.title, h.line, h.in_directive) for h in page.headings],
+        sorted(page.attr_ids.items()),
+        sorted(page.footnotes.items()),
+        sorted(page.footnote_refs),
     )
 
 

@@ -149,3 +149,42 @@ def test_fast_scanner_agrees_with_markdown_it_on_the_fixtures(seed_page):
     pages.append(seed_page.read_text("utf-8"))
     for text in pages:
         assert scan_markdown(text) == scan_markdown_mdit(text)
+
+
+def test_footnote_definitions_are_containers_as_in_markdown_it():
+    """Issue 18: an autolink inside a footnote definition was lost by the
+    default scanner (read as a link reference definition) but found by --exact."""
+    text = (
+        "Text[^1] and[^long].\n"
+        "\n"
+        "[^1]: <https://example.com/a>\n"
+        "[^long]: first [a](#a)\n"
+        "\n"
+        "    second <https://example.com/b>\n"
+        "lazy [b](#b)\n"
+        "\n"
+        "[^code]:        <https://example.com/in-code>\n"
+    )
+    expected = [
+        (3, "autolink", "https://example.com/a"),
+        (4, "link", "#a"),
+        (6, "autolink", "https://example.com/b"),
+        (7, "link", "#b"),
+    ]
+    assert links(text) == expected
+    assert [(link.line, link.kind, link.target) for link in scan_markdown_mdit(text).links] == expected
+
+
+def test_bracketed_fragments_agree_between_the_scanners():
+    """Issue 18: "#what-is-a-universee]" in a reference definition came out as
+    "#...%5D" from markdown-it and as "#...]" from the default scanner."""
+    text = (
+        "[inline](#what-is-a-universee]) [ref] [enc]\n"
+        "\n"
+        "[ref]: #what-is-a-universee]\n"
+        "[enc]: ./p.md#a%5Db\n"
+    )
+    expected = [(1, "link", "#what-is-a-universee]"), (1, "link", "#what-is-a-universee]"),
+                (1, "link", "./p.md#a]b")]
+    assert links(text) == expected
+    assert scan_markdown(text) == scan_markdown_mdit(text)

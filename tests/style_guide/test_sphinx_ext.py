@@ -251,3 +251,26 @@ def test_the_guide_builds_cleanly(tmp_path):
                                      "docs/glossary\n```\n"})
     _, warnings = sphinx_build(src)
     assert warnings == []
+
+
+def test_sphinx_build_W_fails_on_a_dead_raw_html_link(tmp_path):
+    """Issue 18: a raw HTML link renders as written, so <a href="./b.md#1">
+    is dead in the site (b.md is built as b.html); MyST does not see it, the
+    extension does."""
+    pages = {
+        "index.md": "# Index\n\n```{toctree}\na\nb\n```\n",
+        "a.md": '# A\n\nSee <a href="./b.md#1">B</a> and <a href="./b.html#1">B again</a>.\n',
+        "b.md": '# B\n\n<a name="1"></a>\n\n## 1. One\n',
+    }
+    src = sphinx_project(tmp_path / "raw", pages)
+    cmd = [sys.executable, "-m", "sphinx", "-W", "-n", "-q", "-b", "html", str(src), str(tmp_path / "out")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode != 0
+    assert (f"{src}/a.md:3: WARNING: dead raw HTML link in the built site: ./b.md#1 "
+            "(no b.md in the site) [paddle_style_guide.dead_link]") in proc.stderr
+    assert "b.html#1" not in proc.stderr  # the link to the built page works
+
+    write(src / "a.md", '# A\n\nSee <a href="./b.html#1">B</a>.\n')
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
