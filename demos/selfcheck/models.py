@@ -11,7 +11,6 @@ GlobalAveragePool -> Flatten -> Gemm -> logits (N x 10).  Three forms of the sam
   DequantizeLinear.
 
 :func:`reference` computes the FP32 model in NumPy, so a comparison exists even without ONNX Runtime.
-``plugin``: the preprocessing plugin alone (uint8 NHWC image -> Cast -> PreprocessNHWC -> float32 NCHW).
 """
 
 from __future__ import annotations
@@ -135,29 +134,6 @@ def classifier(kind: str = "fp32", calibration: np.ndarray | None = None):
                  _init("fc_b", w["fc_b"])]
         return _model(nodes, inits, TensorProto.FLOAT, TensorProto.FLOAT, "selfcheck_int8")
     raise ValueError(f"unknown kind {kind!r}: fp32, fp16 or int8")
-
-
-def plugin(namespace: str, aot: bool | None = None):
-    """uint8 image (N x H x W x 3) -> Cast(float16) -> PreprocessNHWC (ImageNet fields) -> output (float32 NCHW)."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    from demos.plugins import PLUGIN_NAME, PLUGIN_VERSION
-    from demos.plugins.fields import IMAGENET
-
-    attrs = dict(mean=list(IMAGENET.mean), std=list(IMAGENET.std), out_dtype="float32",
-                 plugin_namespace=namespace, plugin_version=PLUGIN_VERSION)
-    if aot is not None:
-        attrs["aot"] = int(aot)
-    nodes = [helper.make_node("Cast", ["image"], ["image16"], to=TensorProto.FLOAT16, name="image_cast"),
-             helper.make_node(PLUGIN_NAME, ["image16"], ["output"], domain="lowprec", name="preprocess", **attrs)]
-    graph = helper.make_graph(
-        nodes, "selfcheck_plugin",
-        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["batch", "height", "width", 3])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3, "height", "width"])])  # fmt: skip
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("lowprec", 1)],
-                              producer_name="demos.selfcheck")
-    return model
 
 
 def save(model, path: Path) -> Path:
