@@ -80,7 +80,7 @@ if gpu_results:
         print(f"  {t['dtype']:<8} {t['bytes'] / 2**20:6.2f} MiB  median {t['median_us']:6.1f} us "
               f"(p10 {t['p10_us']:.1f}, p90 {t['p90_us']:.1f})  {t['bytes'] / t['median_us'] / 1e3:5.1f} GB/s")
     speedup = transfers[-1]["median_us"] / transfers[0]["median_us"]
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = plt.subplots(figsize=(7, 3.2))
     labels = [f"{t['dtype']}, {t['bytes'] / 2**20:.1f} MiB" for t in transfers]
     medians = [t["median_us"] for t in transfers]
     spread = [[t["median_us"] - t["p10_us"] for t in transfers], [t["p90_us"] - t["median_us"] for t in transfers]]
@@ -88,11 +88,11 @@ if gpu_results:
     for y, t in enumerate(transfers):
         ax.text(t["p90_us"], y, f"  {t['median_us']:.0f} us", va="center", fontsize=9)
     ax.set_xlim(0, max(t["p90_us"] for t in transfers) * 1.25)
-    ax.set_xlabel("median time to copy the batch to the GPU (pinned memory), microseconds; bars: p10 to p90")
+    ax.set_xlabel("median copy time from pinned host memory (us); whiskers: p10 to p90")
     ax.invert_yaxis()
-    fig.suptitle(f"Copying {batch} images of 224 x 224 to the {gpu.get('name')}: as uint8 it takes "
+    fig.suptitle(f"Copying {batch} images of 224 x 224 to the {gpu.get('name')}:\nas uint8 it takes "
                  f"{transfers[0]['median_us']:.0f} us, {speedup:.1f}x less than as float32 "
-                 f"({transfers[-1]['median_us']:.0f} us)", fontsize=9)
+                 f"({transfers[-1]['median_us']:.0f} us)", fontsize=10)
     fig.tight_layout()
 else:
     print(f"No GPU measurement is committed in {results_dir.name}/; run python -m demos.plugins.gpu_check on a GPU.")
@@ -457,8 +457,8 @@ for doc in gpu_results:
     ax.set_yscale("log")
     ax.set_xlabel("batch size (224 x 224 images)")
     ax.set_ylabel("median time per call (us)")
-    ax.set_title(f"Preprocessing 224 x 224 images to float32 on {gpu.get('name')}: median time per call of the "
-                 "CUDA (CuPy) and Triton kernels and of PyTorch's operations, by batch size", fontsize=8)
+    ax.set_title(f"Preprocessing 224 x 224 images to float32 on {gpu.get('name')}:\nmedian time per call of the "
+                 "CUDA (CuPy) and Triton kernels and of PyTorch's operations", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
