@@ -23,7 +23,12 @@ class Recording:
     def __init__(self, trt):
         self._trt = trt
         self.configs = []
+        self.builders = []  # a config must not outlive its builder (TensorRT objects, freed in order below)
         self.network_flags = []
+
+    def release(self):
+        self.configs.clear()
+        self.builders.clear()
 
     def __getattr__(self, name):
         return getattr(self._trt, name)
@@ -31,6 +36,7 @@ class Recording:
     def Builder(self, logger):  # noqa: N802  (the TensorRT name)
         real = self._trt.Builder(logger)
         record = self
+        self.builders.append(real)
 
         class Wrapped:
             def __getattr__(self, name):
@@ -62,28 +68,37 @@ def onnx_files(tmp_path_factory):
     return out
 
 
-def test_fp32_engines_do_not_run_in_tf32(onnx_files):
-    # D15: BuilderFlag.TF32 is on by default; the FP32 engine must be IEEE FP32 unless TF32 is asked for.
+@pytest.fixture
+def recording():
     trt = Recording(rtx)
-    config_default = rtx.Builder(rtx.Logger(rtx.Logger.ERROR)).create_builder_config()
+    yield trt
+    trt.release()
+
+
+def test_fp32_engines_do_not_run_in_tf32(onnx_files, recording):
+    # D15: BuilderFlag.TF32 is on by default; the FP32 engine must be IEEE FP32 unless TF32 is asked for.
+    trt = recording
+    default_builder = rtx.Builder(rtx.Logger(rtx.Logger.ERROR))
+    config_default = default_builder.create_builder_config()
     assert config_default.get_flag(rtx.BuilderFlag.TF32)  # TensorRT's default, which the builder overrides
+    del config_default, default_builder
     _, info = builder.build(trt, onnx_files["fp32"], builder.BuildOptions("rtx", 1, 2, 4))
     assert not trt.configs[-1].get_flag(rtx.BuilderFlag.TF32) and info["tf32"] is False
     _, info = builder.build(trt, onnx_files["fp32"], builder.BuildOptions("rtx", 1, 2, 4, tf32=True))
     assert trt.configs[-1].get_flag(rtx.BuilderFlag.TF32) and info["tf32"] is True
 
 
-def test_profile_only_for_dynamic_inputs(onnx_files):
-    trt = Recording(rtx)
+def test_profile_only_for_dynamic_inputs(onnx_files, recording):
+    trt = recording
     _, info = builder.build(trt, onnx_files["fp32"], builder.BuildOptions("rtx", 1, 2, 4))
     assert trt.configs[-1].num_optimization_profiles == 1 and info["profile"] == {"min": 1, "opt": 2, "max": 4}
     plan, info = builder.build(trt, onnx_files["static"], builder.BuildOptions("rtx", 1, 2, 4))
     assert trt.configs[-1].num_optimization_profiles == 0 and info["profile"] is None and len(plan) > 0
 
 
-def test_strongly_typed_flag_only_for_tensorrt_10(onnx_files):
+def test_strongly_typed_flag_only_for_tensorrt_10(onnx_files, recording):
     # TensorRT 11 and TensorRT-RTX build strongly typed anyway; their STRONGLY_TYPED is deprecated.
-    trt = Recording(rtx)
+    trt = recording
     builder.build(trt, onnx_files["fp16"], builder.BuildOptions("rtx", 1, 2, 4))
     assert trt.network_flags == [0]
     flag = types.SimpleNamespace(STRONGLY_TYPED=5)
