@@ -302,29 +302,35 @@ class PyCudaBuffers(_Buffers):
     def allocate(self, name: str, shape, dtype) -> None:
         self._open()
         entry = dtypes.of(dtype)
-        host_dtype = np.dtype(np.uint8) if entry.packed else entry.numpy_dtype()
-        host = self.cuda.pagelocked_empty(entry.host_shape(shape), host_dtype)
-        self.mem[name] = (self.cuda.mem_alloc(max(host.nbytes, 1)), host)
+        # Pinned host memory as raw bytes: pycuda copies through the buffer protocol, which has no format for
+        # ml_dtypes' bfloat16 or float8; the bytes are viewed in the tensor's dtype on the host side.
+        host = self.cuda.pagelocked_empty(max(entry.nbytes(shape), 1), np.uint8)
+        self.mem[name] = (self.cuda.mem_alloc(host.nbytes), host, tuple(int(d) for d in shape))
         self.types[name] = entry
 
     def ptr(self, name: str) -> int:
         return int(self.mem[name][0])
 
     def nbytes(self, name: str) -> int:
-        return self.mem[name][1].nbytes
+        return self.types[name].nbytes(self.mem[name][2])
 
     def upload(self, name: str, array: np.ndarray) -> None:
         self._open()
-        dev, host = self.mem[name]
-        np.copyto(host, self._host(name, array).reshape(host.shape))
+        dev, host, _ = self.mem[name]
+        data = self._host(name, array).reshape(-1).view(np.uint8)
+        if data.size != self.nbytes(name):
+            raise ValueError(f"{name} holds {self.nbytes(name)} bytes, the array has {data.size}")
+        host[: data.size] = data
         self.cuda.memcpy_htod_async(dev, host, self.stream)
 
     def download(self, name: str) -> np.ndarray:
         self._open()
-        dev, host = self.mem[name]
+        dev, host, shape = self.mem[name]
         self.cuda.memcpy_dtoh_async(host, dev, self.stream)
         self.stream.synchronize()
-        return host.copy()
+        entry = self.types[name]
+        data = host[: self.nbytes(name)].copy()
+        return data if entry.packed else data.view(entry.numpy_dtype()).reshape(shape)
 
     def synchronize(self) -> None:
         self._open()
@@ -333,7 +339,7 @@ class PyCudaBuffers(_Buffers):
     def free(self) -> None:
         self._open()
         self.stream.synchronize()  # copies in flight still read the pinned host buffers
-        for dev, _ in self.mem.values():
+        for dev, *_ in self.mem.values():
             dev.free()
         self.mem.clear()
         self.types.clear()

@@ -180,3 +180,52 @@ class FakeContext:
         y = np.ctypeslib.as_array((ctypes.c_float * n).from_address(self.addresses["y"]))
         y[:] = 2 * x
         return True
+
+
+class FakePycudaDriver:
+    """``pycuda.driver`` as PyCudaBuffers uses it: pinned arrays, device allocations, async copies, streams."""
+
+    class DeviceAllocation:
+        def __init__(self, nbytes):
+            self.data = bytearray(nbytes)
+            self.freed = False
+
+        def __int__(self):
+            return id(self.data)
+
+        def free(self):
+            if self.freed:
+                raise RuntimeError("double free")
+            self.freed = True
+
+    class Stream:
+        def __init__(self):
+            self.handle = id(self)
+
+        def synchronize(self):
+            pass
+
+    def __init__(self):
+        self.allocations = []
+
+    def pagelocked_empty(self, shape, dtype):
+        return np.empty(shape, dtype)
+
+    def mem_alloc(self, nbytes):
+        self.allocations.append(self.DeviceAllocation(nbytes))
+        return self.allocations[-1]
+
+    @staticmethod
+    def _bytes(host):
+        # pycuda copies through the buffer protocol, which has no format for ml_dtypes' types
+        return memoryview(host).cast("B")
+
+    def memcpy_htod_async(self, dev, host, stream):
+        assert not dev.freed
+        view = self._bytes(host)
+        dev.data[: len(view)] = view
+
+    def memcpy_dtoh_async(self, host, dev, stream):
+        assert not dev.freed
+        view = self._bytes(host)
+        view[:] = dev.data[: len(view)]

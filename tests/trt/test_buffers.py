@@ -177,3 +177,14 @@ def test_pycuda_without_autoprimaryctx_says_which_version(monkeypatch):
     _fake_pycuda(monkeypatch, with_primary=False, version=(2020, 1))
     with pytest.raises(MissingRuntime, match=r"pycuda 2020\.1 has no pycuda\.autoprimaryctx; install pycuda >= 2021\.1"):
         buffers._pycuda()
+
+
+def test_pycuda_buffers_hold_bf16_as_pinned_bytes(monkeypatch):
+    # pycuda copies through the buffer protocol, which cannot describe bfloat16: the host side holds bytes.
+    from demos.selfcheck import checks
+
+    driver = fakes.FakePycudaDriver()
+    monkeypatch.setattr(buffers, "_pycuda", lambda: driver)
+    metrics = checks.exercise_buffers("pycuda")
+    assert metrics["round_trips"] == 16 and "notes" not in metrics
+    assert driver.allocations and all(a.freed for a in driver.allocations)
