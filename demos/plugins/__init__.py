@@ -11,9 +11,11 @@ Modules (one job each; only the ones named "TensorRT" need TensorRT):
 - :mod:`.cuda_kernel`: the CUDA C kernel, launched through CuPy;
 - :mod:`.triton_kernel`: the same kernel in Triton;
 - :mod:`.v3`: the ``IPluginV3`` plugin class and its creator (TensorRT or TensorRT-RTX);
-- :mod:`.quick`: the ``tensorrt.plugin`` quickly deployable version (TensorRT >= 10.6);
+- :mod:`.quick`: the ``tensorrt.plugin`` quickly deployable version (TensorRT >= 10.9: its AOT implementation);
 - :mod:`.onnx_export`: the PyTorch custom op and its export to an ONNX plugin node;
-- :mod:`.build`: parse the ONNX model and build a plan with the plugin registered;
+- :mod:`.registry`: which implementation serves which namespace, and registering it;
+- :mod:`.build`: parse the ONNX model and build a plan with the plugin registered (and its sidecar);
+- :mod:`.run`: run such a plan (TensorRT and a GPU);
 - :mod:`.gpu_check`: the kernels against the references on a GPU, with timings (writes JSON).
 
 CLI: ``python -m demos.plugins --help``.

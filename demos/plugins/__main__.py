@@ -1,7 +1,9 @@
 """Command line: export the plugin-bearing ONNX model, build a plan from it.
 
     python -m demos.plugins export --out work/stem.onnx [--preset imagenet|efficientnet] [--out-dtype float16]
+                                   [--namespace lowprec|lowprec_qdp] [--jit] [--plugin-only]
     python -m demos.plugins build --onnx work/stem.onnx [--plan work/stem.plan] [--report work/build.json]
+    python -m demos.plugins run --plan work/stem.plan [--buffers torch|cuda-python|pycuda]   # TensorRT + GPU
     python -m demos.plugins.gpu_check --out results.json     # on a GPU machine (no TensorRT needed)
 """
 
@@ -28,11 +30,20 @@ def cmd_export(args) -> None:
     from demos.plugins import onnx_export
 
     fields = _fields(args.preset, args.out_dtype)
+    aot = False if args.jit else None
+    if args.plugin_only:
+        import onnx
+
+        model = onnx_export.plugin_only_model(fields, args.namespace, aot)
+        with files.atomic_path(args.out, suffix=".onnx") as tmp:
+            onnx.save(model, str(tmp))
+        print(f"wrote {args.out}: uint8 NHWC image -> {fields.describe()} (the plugin alone)")
+        return
     stem = onnx_export.resnet_stem()
     if args.out_dtype == "float16":
         stem = stem.half()  # the convolution takes what the plugin produces
     model = onnx_export.WithPreprocess(stem, fields)
-    path = onnx_export.export(model, args.out, namespace=args.namespace)
+    path = onnx_export.export(model, args.out, namespace=args.namespace, aot=aot)
     print(f"wrote {path}: uint8 NHWC image -> {fields.describe()} -> ResNet stem (seeded random weights)")
 
 
@@ -52,6 +63,13 @@ def cmd_build(args) -> None:
     print(json.dumps(report["plugin_calls"]))
 
 
+def cmd_run(args) -> None:
+    from demos.plugins.run import run_plan
+
+    result = run_plan(args.plan, args.buffers)
+    print(json.dumps(result))
+
+
 def _binds_rtx() -> bool:
     from demos.plugins.build import _uses_rtx
 
@@ -67,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out-dtype", choices=("float32", "float16"), default="float32")
     p.add_argument("--namespace", default=PLUGIN_NAMESPACE,
                    help=f"plugin_namespace: {PLUGIN_NAMESPACE} (IPluginV3 class) or {QUICK_NAMESPACE} (tensorrt.plugin)")
+    p.add_argument("--jit", action="store_true",
+                   help=f"{QUICK_NAMESPACE} only: the just-in-time implementation (default: ahead-of-time, aot=1)")
+    p.add_argument("--plugin-only", action="store_true", help="the plugin alone, without the ResNet stem")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("build", help="parse the ONNX model with the plugin registered and build a plan")
     p.add_argument("--onnx", required=True)
@@ -78,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-reexec", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--skip-onnx-checks", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("run", help="run a plan with the plugin on random uint8 images (TensorRT and a GPU)")
+    p.add_argument("--plan", required=True, help="a plan written by `build --plan` (with its .json sidecar)")
+    p.add_argument("--buffers", choices=("torch", "cuda-python", "pycuda"), default="torch")
+    p.set_defaults(func=cmd_run)
     args = parser.parse_args(argv)
     return run_cli(args.func, args)
 

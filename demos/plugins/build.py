@@ -5,6 +5,11 @@ TensorRT-RTX the builder runs every build-time plugin method (output types and s
 negotiation, configuration, workspace, tactics, serialization) but cannot run the engine.  The ONNX parser
 of TensorRT-RTX needs ``libtensorrt_rtx.so`` at process start (:mod:`demos.trt.rtx`):
 :func:`build_in_child` runs the build in a child process that has it.
+
+Each namespace in the model gets its own implementation registered (:mod:`demos.plugins.registry`).  A plan
+written to a file gets a sidecar ``<plan>.json``: the ONNX hash, what the plan was built for and the plugins
+it contains, which :class:`demos.trt.runtime.Engine` reads to check the plan and register the plugins' creators
+before it deserializes the plan (``python -m demos.plugins run``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 
 from demos import files
 from demos.errors import MissingRuntime, UserError
-from demos.plugins import PLUGIN_NAME
+from demos.plugins import PLUGIN_NAME, PLUGIN_VERSION, registry
+from demos.trt import builder as trt_builder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,18 +113,14 @@ def build_plan(onnx_path: str | os.PathLike, *, profile: Profile = Profile(), pl
         namespaces = {onnx_export.node_namespace(n) for n in onnx_export.plugin_nodes(model)}
     if not namespaces:
         raise UserError(f"{path} has no {PLUGIN_NAME} node; export it with `python -m demos.plugins export`")
-    for namespace in sorted(namespaces):
-        v3.register_creator(namespace)
+    implementations = registry.register_all(namespaces)
 
     v3.CALLS.clear()
     v3.ERRORS.clear()
     logger = _logger(trt)
     builder = trt.Builder(logger)
-    flags = 0
-    if hasattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED"):
-        # Types come from the ONNX model (the Cast, the plugin's out_dtype), not from builder flags.
-        flags = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
-    network = builder.create_network(flags)
+    # Types come from the ONNX model (the Cast, the plugin's out_dtype), not from builder flags.
+    network = builder.create_network(trt_builder.network_flags(trt, strongly_typed=True))
     parser = trt.OnnxParser(network, logger)
     if not parser.parse(path.read_bytes()):
         errors = [parser.get_error(i).desc() for i in range(parser.num_errors)]
@@ -133,18 +135,27 @@ def build_plan(onnx_path: str | os.PathLike, *, profile: Profile = Profile(), pl
     if plan is None:
         raise _fail(f"TensorRT could not build a plan from {path.name}", list(v3.ERRORS), logger.errors())
     data = bytes(plan)
-    if plan_path is not None:
-        files.write_bytes(plan_path, data)
 
     layers = [network.get_layer(i) for i in range(network.num_layers)]
     if not nodes:
         nodes = onnx_export.check_plugin_nodes(model)
     fields = nodes[0][1]
     raw = fields.raw()
+    plugins = [{"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "namespace": onnx_export.node_namespace(n),
+                "aot": onnx_export.node_aot(n), "implementation": implementations[onnx_export.node_namespace(n)]}
+               for n in onnx_export.plugin_nodes(model)]
+    if plan_path is not None:
+        files.write_bytes(plan_path, data)
+        from demos.trt import runtime
+
+        files.write_json(str(plan_path) + ".json", {
+            "onnx": str(path), "onnx_sha256": files.sha256_file(path), "target": runtime.build_target(trt, v3.BACKEND),
+            "plugins": plugins, "profile": {"min": list(profile.min), "opt": list(profile.opt), "max": list(profile.max)}})
     return {
         "tensorrt": {"product": v3.BACKEND, "version": trt.__version__},
         "onnx": path.name,
         "plugin": {"name": PLUGIN_NAME, "namespace": nodes[0][2], "fields": fields.describe()},
+        "plugins": plugins,
         "profile": {"min": list(profile.shapes()[0]), "opt": list(profile.shapes()[1]), "max": list(profile.shapes()[2])},
         "network": {
             "inputs": [_tensor(network.get_input(i)) for i in range(network.num_inputs)],

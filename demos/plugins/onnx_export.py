@@ -9,7 +9,10 @@ a translation function replaces the op with two ONNX nodes:
 - ``PreprocessNHWC`` in the ``lowprec`` domain, whose op type is the plugin name and whose attributes are
   the plugin fields plus ``plugin_namespace`` and ``plugin_version``.  TensorRT's ONNX parser has no
   importer for this op type, so it looks the name up in the plugin registry and calls the creator with
-  the attributes as fields.
+  the attributes as fields.  For the quickly deployable plugin (``lowprec_qdp``) the node also carries
+  ``aot`` (an integer, 1 or 0): without it the parser always takes the just-in-time implementation, with
+  ``aot=1`` the ahead-of-time one, whose compiled kernel goes into the plan (NVIDIA's
+  ``samples/python/quickly_deployable_plugins``, "ONNX model with an AOT plugin").
 
 The ONNX schema below describes the node to the exporter; TensorRT never sees it.
 """
@@ -31,13 +34,13 @@ from onnxscript import values
 
 from demos import files
 from demos.errors import UserError
-from demos.plugins import PLUGIN_NAME, PLUGIN_NAMESPACE, PLUGIN_VERSION
+from demos.plugins import PLUGIN_NAME, PLUGIN_NAMESPACE, PLUGIN_VERSION, QUICK_NAMESPACE
 from demos.plugins.fields import PluginInputError, PreprocessFields, check_dtype, check_shape
 from demos.plugins.reference import preprocess_torch
 
 DOMAIN = "lowprec"  # the ONNX domain of the node; TensorRT >= 10.10 also reads a namespace from it
 # Attributes the parser consumes itself; everything else reaches the creator as a plugin field.
-PARSER_ATTRIBUTES = ("plugin_namespace", "plugin_version")
+PARSER_ATTRIBUTES = ("plugin_namespace", "plugin_version", "aot")
 
 
 # -- PyTorch: the custom op --------------------------------------------------------------------------
@@ -101,28 +104,42 @@ SCHEMA = OpSchema(
         OpSchema.Attribute("out_dtype", OpSchema.AttrType.STRING, "float32 or float16"),
         OpSchema.Attribute("plugin_namespace", OpSchema.AttrType.STRING, "plugin registry namespace"),
         OpSchema.Attribute("plugin_version", OpSchema.AttrType.STRING, "plugin version"),
+        OpSchema.Attribute("aot", OpSchema.AttrType.INT, "quickly deployable plugins: 1 = ahead-of-time implementation",
+                           required=False),
     ],
 )  # fmt: skip
 _PLUGIN_OP = values.Op(values.Opset(DOMAIN, 1), PLUGIN_NAME, SCHEMA)
 
 
-def translation(namespace: str = PLUGIN_NAMESPACE):
+def aot_attribute(namespace: str, aot: bool | None) -> dict:
+    """The ``aot`` attribute a node of ``namespace`` gets: {"aot": 1 or 0} for the quickly deployable plugin
+    (AOT unless ``aot`` is False), nothing for the IPluginV3 class, which has no AOT variant."""
+    if namespace == QUICK_NAMESPACE:
+        return {"aot": 0 if aot is False else 1}
+    if aot:
+        raise UserError(f"aot applies to the quickly deployable plugin ({QUICK_NAMESPACE}), not to namespace {namespace!r}")
+    return {}
+
+
+def translation(namespace: str = PLUGIN_NAMESPACE, aot: bool | None = None):
     """The ONNX translation of the custom op for ``torch.onnx.export``'s ``custom_translation_table``."""
+    extra = aot_attribute(namespace, aot)
 
     def preprocess_to_onnx(image, mean, std, out_dtype):
         as_half = op.Cast(image, to=onnx.TensorProto.FLOAT16)
         return _PLUGIN_OP(as_half, mean=mean, std=std, out_dtype=out_dtype,
-                          plugin_namespace=namespace, plugin_version=PLUGIN_VERSION)
+                          plugin_namespace=namespace, plugin_version=PLUGIN_VERSION, **extra)
 
     return preprocess_to_onnx
 
 
 def export(model: torch.nn.Module, path: str | os.PathLike, *, namespace: str = PLUGIN_NAMESPACE,
-           example_hw: tuple[int, int] = (224, 224), dynamic: bool = True) -> Path:
+           aot: bool | None = None, example_hw: tuple[int, int] = (224, 224), dynamic: bool = True) -> Path:
     """Export a model that calls the custom op; the ONNX input is ``image`` (uint8, N x H x W x 3).
 
     With ``dynamic`` the batch, height and width are symbolic, so one plan serves every size in its
-    optimization profile.
+    optimization profile.  ``aot`` (quickly deployable plugin only): False selects the just-in-time
+    implementation; the default is the ahead-of-time one.
     """
     image = torch.zeros((2, *example_hw, 3), dtype=torch.uint8)
     dynamic_shapes = None
@@ -130,7 +147,7 @@ def export(model: torch.nn.Module, path: str | os.PathLike, *, namespace: str = 
         dims = {0: torch.export.Dim("batch", min=1, max=1024), 1: torch.export.Dim("height", min=32, max=4096),
                 2: torch.export.Dim("width", min=32, max=4096)}
         dynamic_shapes = (dims,)
-    table = {torch.ops.lowprec.preprocess_nhwc.default: translation(namespace)}
+    table = {torch.ops.lowprec.preprocess_nhwc.default: translation(namespace, aot)}
     with contextlib.redirect_stdout(io.StringIO()):  # the exporter narrates every step on stdout
         program = torch.onnx.export(model.eval(), (image,), dynamo=True, custom_translation_table=table,
                                     input_names=["image"], output_names=["output"],
@@ -179,7 +196,18 @@ def node_fields(node: onnx.NodeProto) -> tuple[PreprocessFields, str, str]:
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     namespace = attrs.pop("plugin_namespace", b"").decode()
     version = attrs.pop("plugin_version", b"1").decode()
+    aot = attrs.pop("aot", None)
+    if aot is not None and (namespace != QUICK_NAMESPACE or aot not in (0, 1)):
+        raise UserError(f"aot={aot!r}: only nodes of namespace {QUICK_NAMESPACE} take aot, as 0 or 1")
     return PreprocessFields.from_raw(attrs), namespace, version
+
+
+def node_aot(node: onnx.NodeProto) -> bool | None:
+    """The node's ``aot`` attribute (None if absent: TensorRT then takes the JIT implementation)."""
+    for a in node.attribute:
+        if a.name == "aot":
+            return bool(a.i)
+    return None
 
 
 def check_plugin_nodes(model: onnx.ModelProto) -> list[tuple[str, PreprocessFields, str]]:
@@ -210,7 +238,24 @@ def check_plugin_nodes(model: onnx.ModelProto) -> list[tuple[str, PreprocessFiel
     return found
 
 
-def attach_plugin(model: onnx.ModelProto, fields: PreprocessFields, namespace: str = PLUGIN_NAMESPACE) -> onnx.ModelProto:
+def plugin_only_model(fields: PreprocessFields, namespace: str = PLUGIN_NAMESPACE, aot: bool | None = None) -> onnx.ModelProto:
+    """Cast + plugin alone: uint8 image (N x H x W x 3) -> ``output`` (N x 3 x H x W, ``fields.out_dtype``)."""
+    elem = {"float32": onnx.TensorProto.FLOAT, "float16": onnx.TensorProto.FLOAT16}[fields.out_dtype]
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["image"], ["image_as_float16"], to=onnx.TensorProto.FLOAT16, name="image_cast"),
+         helper.make_node(PLUGIN_NAME, ["image_as_float16"], ["output"], domain=DOMAIN, name="preprocess",
+                          mean=list(fields.mean), std=list(fields.std), out_dtype=fields.out_dtype,
+                          plugin_namespace=namespace, plugin_version=PLUGIN_VERSION, **aot_attribute(namespace, aot))],
+        "preprocess",
+        [helper.make_tensor_value_info("image", onnx.TensorProto.UINT8, ["batch", "height", "width", 3])],
+        [helper.make_tensor_value_info("output", elem, ["batch", 3, "height", "width"])])  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid(DOMAIN, 1)])
+    check_plugin_nodes(model)
+    return model
+
+
+def attach_plugin(model: onnx.ModelProto, fields: PreprocessFields, namespace: str = PLUGIN_NAMESPACE,
+                  aot: bool | None = None) -> onnx.ModelProto:
     """Prepend Cast + plugin to a model with one NCHW float input (e.g. an exported ResNet50).
 
     The new model takes ``image`` (uint8, N x H x W x 3); the old input becomes the plugin's output.
@@ -238,7 +283,8 @@ def attach_plugin(model: onnx.ModelProto, fields: PreprocessFields, namespace: s
     cast = helper.make_node("Cast", ["image"], [half], to=onnx.TensorProto.FLOAT16, name="image_cast")
     plugin = helper.make_node(PLUGIN_NAME, [half], [old.name], domain=DOMAIN, name="preprocess",
                               mean=list(fields.mean), std=list(fields.std), out_dtype=fields.out_dtype,
-                              plugin_namespace=namespace, plugin_version=PLUGIN_VERSION)
+                              plugin_namespace=namespace, plugin_version=PLUGIN_VERSION,
+                              **aot_attribute(namespace, aot))
     nodes = [cast, plugin, *graph.node]
     del graph.node[:]
     graph.node.extend(nodes)

@@ -1,6 +1,9 @@
 """``PreprocessNHWC`` as a ``tensorrt.plugin`` quickly deployable plugin (QDP), with a Triton kernel.
 
-Instead of a class with a dozen methods, a QDP is a few decorated functions (TensorRT >= 10.6):
+Instead of a class with a dozen methods, a QDP is a few decorated functions.  ``tensorrt.plugin`` arrived in
+TensorRT 10.6, but ``aot_impl``, ``KernelLaunchParams`` and ``SymIntExprs`` only in 10.9, so this module
+needs TensorRT >= 10.9 (first versions read from NVIDIA's binding sources per release, recorded in
+``paddle_style_guide/trt_api/first_versions.toml``):
 
 - ``@trtp.register``: inputs, attributes (the fields) and the output's shape and dtype, symbolically;
 - ``@trtp.autotune``: the type/format combinations the kernel supports;
@@ -16,15 +19,24 @@ Signatures matter here: ``tensorrt.plugin`` checks every parameter name and anno
 ``register`` signature, so no ``from __future__ import annotations`` (it would turn them into strings).
 """
 
+# trt-api: 10.9, 11
 from typing import List, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
 import tensorrt as trt
-import tensorrt.plugin as trtp
 
-from demos.plugins import PLUGIN_NAME, QUICK_NAMESPACE, triton_kernel
-from demos.plugins.fields import PreprocessFields, check_dtype, check_shape, parse_out_dtype
+from demos.errors import MissingRuntime
+
+MIN_VERSION = (10, 9)  # tensorrt.plugin.aot_impl, KernelLaunchParams, SymIntExprs
+if tuple(int(p) for p in trt.__version__.split(".")[:2]) < MIN_VERSION:
+    raise MissingRuntime(f"the quickly deployable plugin needs TensorRT >= {MIN_VERSION[0]}.{MIN_VERSION[1]} "
+                         f"(tensorrt.plugin.aot_impl), found {trt.__version__}")
+
+import tensorrt.plugin as trtp  # noqa: E402
+
+from demos.plugins import PLUGIN_NAME, QUICK_NAMESPACE, triton_kernel  # noqa: E402
+from demos.plugins.fields import PreprocessFields, check_dtype, check_shape, parse_out_dtype  # noqa: E402
 
 PLUGIN_ID = f"{QUICK_NAMESPACE}::{PLUGIN_NAME}"
 _NAMES = {trt.float32: "float32", trt.float16: "float16", trt.uint8: "uint8"}

@@ -55,7 +55,7 @@ def build_one(wd: Workdir, onnx_path: Path, backend: str, opts: builder.BuildOpt
     plan = engine_path(wd, onnx_path, backend, suffix)
     key = {"onnx_sha256": files.sha256_file(onnx_path), "backend": backend, "target": _target(backend),
            "profile": [opts.min_batch, opts.opt_batch, opts.max_batch], "strongly_typed": opts.strongly_typed,
-           "trt10_fp16": opts.trt10_fp16, "trt10_int8": opts.trt10_int8}
+           "trt10_fp16": opts.trt10_fp16, "trt10_int8": opts.trt10_int8, "tf32": opts.tf32}
     side = Path(str(plan) + ".json")
     if not force and plan.exists() and side.exists():
         try:

@@ -13,8 +13,10 @@ How each INT8 model is made:
    activations (:mod:`demos.resnet50.calibration`) and the demo writes ``amax / 127`` into the Q/DQ scales
    of the ModelOpt placement itself (:mod:`demos.resnet50.qdq`). ``max`` is cross-checked: the project's
    max amax must equal ModelOpt's.
-3. Each model comes with its scales as JSON and as a TensorRT calibration cache (``*.calib.cache``), the
-   format the TensorRT 10 legacy calibrator reads and ModelOpt imports (``calibration_cache_path``).
+3. Each model comes with its scales as JSON and in TensorRT's calibration cache format (``*.calib.cache``),
+   for ModelOpt's import (``calibration_cache_path``) and for reading. It lists the Q/DQ activations only,
+   so it is not a cache for TensorRT 10's legacy calibrator (that one writes its own, see
+   :mod:`demos.trt.legacy`); its header names the installed TensorRT version, or 0.
 
 Also written: the CPU INT8 forms (:mod:`demos.resnet50.cpu_int8`), and, with ``--trt10-legacy`` on a machine
 with TensorRT 10 and a GPU, an engine calibrated by the legacy ``IInt8EntropyCalibrator2`` with its cache.

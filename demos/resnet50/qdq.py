@@ -63,7 +63,15 @@ def write_amax(model, amax: dict[str, float]) -> dict:
 
 # --- TensorRT calibration cache (text: a header line, then "tensor: big-endian float32 scale in hex") ----
 
-def calibration_cache_text(amax: dict[str, float], header: str = "TRT-100000-EntropyCalibration2") -> str:
+def calibration_cache_text(amax: dict[str, float], header: str | None = None) -> str:
+    """The Q/DQ activations' amax in TensorRT's calibration cache format, for ModelOpt's import
+    (``calibration_cache_path``) and for reading; not a cache for TensorRT's own calibrator, which needs every
+    tensor of its network.  The header names the installed TensorRT version, or 0 (see
+    :func:`demos.trt.legacy.cache_header`)."""
+    if header is None:
+        from demos.trt import legacy
+
+        header = legacy.cache_header()
     lines = [header]
     for tensor, a in amax.items():
         lines.append(f"{tensor}: {struct.pack('!f', a / QMAX).hex()}")

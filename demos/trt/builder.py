@@ -11,8 +11,13 @@ The three share the builder API; what differs is typing:
 * TensorRT-RTX (``tensorrt_rtx``) builds strongly typed; it compiles ahead of time on any machine, even
   without a GPU, and finishes kernel selection on the user's GPU at load time.
 
-A dynamic batch axis needs an optimization profile (min/opt/max shapes); a timing cache makes rebuilds
-fast. ``ProfilingVerbosity.DETAILED`` keeps per-layer information for the engine inspector.
+One more typing detail: ``BuilderFlag.TF32`` is on by default, so an "FP32" engine runs its convolutions
+and matrix multiplies in TF32 on tensor cores.  The builder clears it unless ``BuildOptions.tf32`` asks for
+it, so the FP32 engine is compared with PyTorch's IEEE FP32 row, and a TF32 engine with the TF32 row.
+
+A dynamic batch axis needs an optimization profile (min/opt/max shapes); a network whose inputs are all
+static gets none.  A timing cache makes rebuilds fast. ``ProfilingVerbosity.DETAILED`` keeps per-layer
+information for the engine inspector.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demos.errors import UserError
-from demos.trt import inspector
+from demos.trt import inspector, loader
 
 FLAVORS = ("trt11", "trt10", "rtx")
 
@@ -38,6 +43,7 @@ class BuildOptions:
     trt10_fp16: bool = False  # TensorRT 10: BuilderFlag.FP16 on an FP32 network
     trt10_int8: bool = False  # TensorRT 10: BuilderFlag.INT8 (with a calibrator: implicit quantization)
     calibrator: object = None  # TensorRT 10 IInt8EntropyCalibrator2 instance
+    tf32: bool = False  # keep BuilderFlag.TF32 (on by default in TensorRT): FP32 layers may run in TF32
     timing_cache: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -59,11 +65,23 @@ def make_logger(trt, echo_warnings: bool = True):
     return CollectingLogger()
 
 
+def network_flags(trt, strongly_typed: bool) -> int:
+    """``create_network`` flags: ``STRONGLY_TYPED`` only where it still means something.
+
+    TensorRT 11 and TensorRT-RTX build every network strongly typed; their ``STRONGLY_TYPED`` is deprecated
+    and ignored (and may disappear), so only TensorRT 10 gets the flag.
+    """
+    if not strongly_typed:
+        return 0
+    if loader.product(trt) != "TensorRT" or loader.major(trt) >= 11:
+        return 0
+    if not hasattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED"):
+        raise UserError(f"TensorRT {trt.__version__} has no strongly typed networks (added in 10.0)")
+    return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+
+
 def parse(trt, builder, logger, onnx_path: Path, strongly_typed: bool):
-    flags = 0
-    if strongly_typed:
-        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
-    network = builder.create_network(flags)
+    network = builder.create_network(network_flags(trt, strongly_typed))
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(str(onnx_path)):
         errors = "; ".join(str(parser.get_error(i).desc()) for i in range(parser.num_errors))
@@ -72,8 +90,8 @@ def parse(trt, builder, logger, onnx_path: Path, strongly_typed: bool):
 
 
 def input_profile(trt, builder, network, opts: BuildOptions):
-    """One optimization profile over the batch axis of every input (the other dimensions are fixed)."""
-    profile = builder.create_optimization_profile()
+    """One optimization profile over the batch axis of every dynamic input, or None if all are static."""
+    profile = None
     for i in range(network.num_inputs):
         t = network.get_input(i)
         shape = list(t.shape)
@@ -85,6 +103,8 @@ def input_profile(trt, builder, network, opts: BuildOptions):
             raise UserError(f"batch profile must satisfy 1 <= min <= opt <= max, got "
                             f"{opts.min_batch}/{opts.opt_batch}/{opts.max_batch}")
         dims = shape[1:]
+        if profile is None:
+            profile = builder.create_optimization_profile()
         profile.set_shape(t.name, [opts.min_batch, *dims], [opts.opt_batch, *dims], [opts.max_batch, *dims])
     return profile
 
@@ -104,7 +124,10 @@ def build(trt, onnx_path: str | Path, opts: BuildOptions) -> tuple[bytes, dict]:
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(opts.workspace_gib * (1 << 30)))
     config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
     profile = input_profile(trt, builder, network, opts)
-    config.add_optimization_profile(profile)
+    if profile is not None:
+        config.add_optimization_profile(profile)
+    if not opts.tf32:
+        config.clear_flag(trt.BuilderFlag.TF32)  # on by default: "FP32" layers would run in TF32
 
     if opts.flavor == "trt10" and not opts.strongly_typed:
         # The TensorRT 10 way (weak typing). These names do not exist in TensorRT 11.
@@ -118,7 +141,8 @@ def build(trt, onnx_path: str | Path, opts: BuildOptions) -> tuple[bytes, dict]:
             config.set_flag(trt.BuilderFlag.INT8)
             if opts.calibrator is not None:
                 config.int8_calibrator = opts.calibrator
-                config.set_calibration_profile(profile)  # calibrate at the profile's opt shape
+                if profile is not None:
+                    config.set_calibration_profile(profile)  # calibrate at the profile's opt shape
     elif opts.trt10_fp16 or opts.trt10_int8 or opts.calibrator is not None:
         raise UserError("BuilderFlag.FP16/INT8 and calibrators are TensorRT 10 weak typing; "
                         "TensorRT 11 and TensorRT-RTX need an FP16 or Q/DQ ONNX model instead")
@@ -136,7 +160,8 @@ def build(trt, onnx_path: str | Path, opts: BuildOptions) -> tuple[bytes, dict]:
         raise UserError(f"TensorRT could not build {onnx_path.name}: {'; '.join(logger.errors)[:300] or 'no message'}")
     info = {"flavor": opts.flavor, "tensorrt_version": trt.__version__, "onnx": str(onnx_path),
             "strongly_typed": opts.strongly_typed, "trt10_fp16": opts.trt10_fp16, "trt10_int8": opts.trt10_int8,
-            "profile": {"min": opts.min_batch, "opt": opts.opt_batch, "max": opts.max_batch},
+            "tf32": opts.tf32,
+            "profile": {"min": opts.min_batch, "opt": opts.opt_batch, "max": opts.max_batch} if profile else None,
             "layers": network.num_layers, "parse_seconds": round(parse_s, 3), "build_seconds": round(build_s, 3),
             "plan_bytes": plan.nbytes, "network": inspector.network_precisions(network)}
     if cache is not None:

@@ -38,6 +38,11 @@ def major(trt) -> int:
     return int(trt.__version__.split(".")[0])
 
 
+def product(trt) -> str:
+    """"TensorRT-RTX" for the ``tensorrt_rtx`` bindings (their version counts from 1), else "TensorRT"."""
+    return "TensorRT-RTX" if getattr(trt, "__name__", "").startswith("tensorrt_rtx") else "TensorRT"
+
+
 def gpu_reason() -> str | None:
     """None if a CUDA GPU is usable from PyTorch, else why not."""
     try:

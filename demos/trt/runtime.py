@@ -5,6 +5,10 @@ TensorRT version and the GPU (name, compute capability) it was built for. :class
 one-line message, a plan from another TensorRT version or GPU (``deserialize_cuda_engine`` would return None
 or, worse, run slowly on a different GPU).
 
+A plan that contains plugin layers lists them in its sidecar (``"plugins"``, written by
+:mod:`demos.plugins.build`); :class:`Engine` registers their creators before deserializing, because the
+runtime re-creates each plugin from the plugin registry.
+
 Inference uses ``execute_async_v3`` with tensor addresses; :meth:`Engine.benchmark` also captures the
 enqueue in a CUDA graph (``torch.cuda.CUDAGraph``), which removes the per-launch CPU overhead.
 """
@@ -33,6 +37,16 @@ def current_target(trt) -> dict:
     return {"tensorrt_version": trt.__version__, "gpu": p.name, "compute_capability": f"{p.major}.{p.minor}"}
 
 
+def build_target(trt, product: str = "TensorRT") -> dict:
+    """What a plan built now is built for: the sidecar's ``target`` (the GPU only where one is visible)."""
+    if product == "TensorRT-RTX":
+        return {"tensorrt_rtx_version": trt.__version__, "gpu": None,
+                "note": "ahead-of-time plan; kernels are finalized on the RTX GPU at load time"}
+    if loader.gpu_reason() is None:
+        return current_target(trt)
+    return {"tensorrt_version": trt.__version__}
+
+
 def read_sidecar(plan: Path) -> dict:
     side = Path(str(plan) + ".json")
     if not plan.is_file():
@@ -57,6 +71,8 @@ def check_compatible(meta: dict, here: dict, name: str) -> None:
 
 
 class Engine:
+    """A deserialized engine, its execution context and I/O buffers (one input, any number of outputs)."""
+
     def __init__(self, plan: str | Path, buffers: str = "torch"):
         plan = Path(plan)
         reason = unavailable_reason()
@@ -65,22 +81,36 @@ class Engine:
         trt = loader.tensorrt()
         meta = read_sidecar(plan)
         check_compatible(meta, current_target(trt), plan.name)
-        self.trt = trt
+        register_plugins(meta, plan.name)  # before deserializing: TensorRT re-creates plugins from the registry
         self.logger = trt.Logger(trt.Logger.WARNING)
         self.runtime = trt.Runtime(self.logger)
-        self.engine = self.runtime.deserialize_cuda_engine(plan.read_bytes())
-        if self.engine is None:
+        engine = self.runtime.deserialize_cuda_engine(plan.read_bytes())
+        if engine is None:
             raise UserError(f"TensorRT {trt.__version__} cannot deserialize {plan} (corrupt, or from another "
                             "TensorRT version/GPU); rebuild it")
-        self.context = self.engine.create_execution_context()
-        names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
-        self.inputs = [n for n in names if self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+        self._attach(trt, engine, buffers_mod.create(buffers), meta, plan.name)
+
+    @classmethod
+    def attach(cls, trt, engine, buffers, meta: dict | None = None, name: str = "engine") -> Engine:
+        """An :class:`Engine` around an ``ICudaEngine`` already deserialized, with the given buffers object."""
+        self = cls.__new__(cls)
+        self._attach(trt, engine, buffers, meta or {}, name)
+        return self
+
+    def _attach(self, trt, engine, buffers, meta: dict, name: str) -> None:
+        self.trt = trt
+        self.engine = engine
+        self.meta = meta
+        self.plugins = meta.get("plugins") or []
+        names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
+        self.inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self.outputs = [n for n in names if n not in self.inputs]
         if len(self.inputs) != 1:
-            raise UserError(f"{plan.name} has {len(self.inputs)} inputs; the demo expects one image input")
-        self.buffers = buffers_mod.create(buffers)
+            buffers.close()
+            raise UserError(f"{name} has {len(self.inputs)} inputs; the demo expects one image input")
+        self.context = engine.create_execution_context()
+        self.buffers = buffers
         self.batch = None
-        self.meta = meta
 
     def profile_batch_range(self) -> tuple[int, int]:
         lo, _opt, hi = self.engine.get_tensor_profile_shape(self.inputs[0], 0)
@@ -98,12 +128,13 @@ class Engine:
         expected = tuple(self.engine.get_tensor_shape(name))
         if len(expected) != len(shape) or any(e >= 0 and e != s for e, s in zip(expected, shape)):
             raise UserError(f"input shape {list(shape)} does not fit the engine's input {name} {list(expected)}")
-        self.buffers.close()
+        self.buffers.free()  # the old shape's memory; the stream stays
         if not self.context.set_input_shape(name, tuple(shape)):
             raise UserError(f"TensorRT rejected input shape {list(shape)}")
         for n in self.inputs + self.outputs:
             shp = tuple(self.context.get_tensor_shape(n))
-            self.buffers.allocate(n, shp, self.trt.nptype(self.engine.get_tensor_dtype(n)))
+            # The dtype goes to the buffers as trt.DataType: trt.nptype() has no BF16, FP8, INT4 or FP4.
+            self.buffers.allocate(n, shp, self.engine.get_tensor_dtype(n))
             self.context.set_tensor_address(n, self.buffers.ptr(n))
         self.batch = tuple(shape)
 
@@ -116,7 +147,11 @@ class Engine:
         self.buffers.upload(self.inputs[0], x)
         self.enqueue()
         self.buffers.synchronize()
-        return self.buffers.download(self.outputs[0]).astype(np.float32)
+        out = self.outputs[0]
+        if self.buffers.types[out].packed:
+            raise UserError(f"output {out} is {self.buffers.types[out].name} (packed); read its bytes with "
+                            "engine.buffers.download()")
+        return self.buffers.download(out).astype(np.float32)
 
     def benchmark(self, batch: int, shape_chw, iterations: int = 200, warmup: int = 50, repeats: int = 5,
                   cuda_graph: bool = True) -> dict:
@@ -172,6 +207,16 @@ class Engine:
 
     def close(self) -> None:
         self.buffers.close()
+
+
+def register_plugins(meta: dict, name: str) -> list[dict]:
+    """Register the creators of the plugins a plan's sidecar lists, so TensorRT can re-create them."""
+    plugins = meta.get("plugins") or []
+    if plugins:
+        from demos.plugins import registry
+
+        registry.register_for_runtime(plugins, name)
+    return plugins
 
 
 def run_engine_batches(plan, batches, buffers: str = "torch") -> np.ndarray:

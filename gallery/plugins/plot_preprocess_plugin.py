@@ -12,9 +12,9 @@ builds a plan with it.
 The page runs on a CPU when the site is built.
 TensorRT-RTX builds the plan here for real: every build-time method of the plugin is called by its
 builder.
-What needs a GPU (running the kernels) was measured separately with ``python -m demos.plugins.gpu_check``
-and is read from the committed result file; what needs the TensorRT datacenter package is listed at the
-end of the run, together with how it is checked instead.
+What needs a GPU (running the kernels, copying images to the GPU) was measured separately with
+``python -m demos.plugins.gpu_check`` and is read from the committed result file; what needs the TensorRT
+datacenter package is listed at the end of the run, together with how it is checked instead.
 All code lives in ``demos/plugins``; this page imports it.
 """
 
@@ -27,6 +27,9 @@ All code lives in ``demos/plugins``; this page imports it.
 # The usual pipeline does this on the CPU and copies the float32 tensor to the GPU, four bytes per value.
 # Copying the 8-bit image instead and preprocessing on the GPU moves a quarter of the bytes over PCIe, and
 # the CPU is free for decoding.
+# The figure shows what that is worth: the time to copy one batch from pinned host memory to the GPU, as
+# uint8, float16 and float32, measured on the GPU machine by ``python -m demos.plugins.gpu_check`` (its
+# result file is committed with the GPU, driver and library versions).
 #
 # The preprocessing is one elementwise pass with a layout change, a good first plugin: small enough to read
 # in full, yet every part of the plugin interface is needed (fields for mean and std, a choice of output
@@ -65,11 +68,34 @@ for dtype, n in sizes.items():
 print(f"ImageNet fields (ResNet50):        {IMAGENET.describe()}")
 print(f"EfficientNet-Lite fields:          {EFFICIENTNET_LITE.describe()}")
 
-fig, ax = plt.subplots(figsize=(6, 2.6))
-ax.barh(list(sizes), [n / 2**20 for n in sizes.values()], color=["tab:green", "tab:orange", "tab:red"])
-ax.set_xlabel(f"MiB copied to the GPU per batch of {batch} (224 x 224)")
-ax.invert_yaxis()
-fig.tight_layout()
+results_dir = Path(data.__file__).resolve().parents[1] / "demos" / "plugins" / "results"
+gpu_results = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(results_dir.glob("*.json"))]
+if gpu_results:
+    measured = gpu_results[-1]
+    gpu = measured["provenance"].get("gpu") or {}
+    transfers = measured["transfers"]
+    print(f"measured on {gpu.get('name')} (driver {gpu.get('driver')}), {measured['provenance']['date'][:10]}, "
+          f"{transfers[0]['runs']} copies each:")
+    for t in transfers:
+        print(f"  {t['dtype']:<8} {t['bytes'] / 2**20:6.2f} MiB  median {t['median_us']:6.1f} us "
+              f"(p10 {t['p10_us']:.1f}, p90 {t['p90_us']:.1f})  {t['bytes'] / t['median_us'] / 1e3:5.1f} GB/s")
+    speedup = transfers[-1]["median_us"] / transfers[0]["median_us"]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    labels = [f"{t['dtype']}, {t['bytes'] / 2**20:.1f} MiB" for t in transfers]
+    medians = [t["median_us"] for t in transfers]
+    spread = [[t["median_us"] - t["p10_us"] for t in transfers], [t["p90_us"] - t["median_us"] for t in transfers]]
+    ax.barh(labels, medians, xerr=spread, color=["tab:green", "tab:orange", "tab:red"][:len(transfers)], capsize=3)
+    for y, t in enumerate(transfers):
+        ax.text(t["p90_us"], y, f"  {t['median_us']:.0f} us", va="center", fontsize=9)
+    ax.set_xlim(0, max(t["p90_us"] for t in transfers) * 1.25)
+    ax.set_xlabel("median copy time from pinned host memory (us); whiskers: p10 to p90")
+    ax.invert_yaxis()
+    fig.suptitle(f"Copying {batch} images of 224 x 224 to the {gpu.get('name')}:\nas uint8 it takes "
+                 f"{transfers[0]['median_us']:.0f} us, {speedup:.1f}x less than as float32 "
+                 f"({transfers[-1]['median_us']:.0f} us)", fontsize=10)
+    fig.tight_layout()
+else:
+    print(f"No GPU measurement is committed in {results_dir.name}/; run python -m demos.plugins.gpu_check on a GPU.")
 
 # %%
 # The computation, and two references
@@ -237,7 +263,8 @@ print("round trip restores the same fields:", restored.fields == plugin.fields)
 # The quickly deployable plugin
 # -----------------------------
 # Since TensorRT 10.6, ``tensorrt.plugin`` turns a few decorated functions into a plugin (a *quickly
-# deployable plugin*).
+# deployable plugin*); its ahead-of-time part (``aot_impl``, ``KernelLaunchParams``, ``SymIntExprs``) came
+# in TensorRT 10.9, so ``demos.plugins.quick`` needs 10.9 or newer.
 # ``@trtp.register`` declares inputs, attributes and the output, symbolically; ``@trtp.autotune`` the
 # supported type and format combinations; ``@trtp.impl`` a just-in-time implementation, Python code that
 # TensorRT calls at run time; ``@trtp.aot_impl`` an ahead-of-time implementation, compiled PTX plus launch
@@ -256,6 +283,8 @@ print("round trip restores the same fields:", restored.fields == plugin.fields)
 #
 # Mean and std are compile-time constants of the AOT kernel (only integers can be passed at run time),
 # while the number of pixels stays a run-time argument computed from the symbolic input shape.
+# Which implementation a build uses is the ONNX node's choice: an integer attribute ``aot`` (1: AOT), which
+# the exporter writes for this namespace; without it TensorRT's parser takes the JIT implementation.
 # TensorRT-RTX has no ``tensorrt.plugin``, and the TensorRT datacenter package cannot be installed on this
 # machine, so registering this plugin is skipped here; the tests run it against the real
 # ``tensorrt.plugin`` code of the TensorRT 10 and 11 binding wheels.
@@ -290,7 +319,9 @@ print(f"kernel parameters: {params} (in_ptr, hw, pixels, out_ptr, then Triton's 
 # TensorRT's ONNX parser has no importer for ``PreprocessNHWC``; it then looks the name, version and
 # namespace up in the plugin registry and calls the creator with the other attributes as fields.
 # The namespace picks the implementation: ``lowprec`` for the ``IPluginV3`` class, ``lowprec_qdp`` for the
-# quickly deployable plugin.
+# quickly deployable plugin, which also gets ``aot=1`` (``--jit`` on the command line writes ``aot=0``).
+# Each namespace has its own creator: the build registers the ``IPluginV3`` creator for ``lowprec`` only and
+# imports ``demos.plugins.quick`` for ``lowprec_qdp``, so the parser cannot take one for the other.
 # The model exported here is the plugin followed by ResNet50's first block (convolution, batch norm, ReLU,
 # max pooling) with seeded random weights: enough to see the plugin feed a convolution, not a trained model.
 
@@ -313,6 +344,9 @@ for node in model.graph.node:
     else:
         print(f"  {node.op_type}")
 print("plugin nodes check out:", [(name, ns) for name, _, ns in onnx_export.check_plugin_nodes(model)])
+qdp_node = onnx_export.plugin_nodes(onnx_export.plugin_only_model(IMAGENET, QUICK_NAMESPACE))[0]
+print(f"the same node for {QUICK_NAMESPACE}: " + ", ".join(
+    f"{a.name}={onnx.helper.get_attribute_value(a)!r}" for a in qdp_node.attribute if a.name in ("plugin_namespace", "aot")))
 
 # %%
 # Building a plan with TensorRT-RTX
@@ -328,6 +362,10 @@ print("plugin nodes check out:", [(name, ns) for name, _, ns in onnx_export.chec
 # and width, and builds.
 # The report lists the layers, every plugin method the builder called, and whether the serialized fields
 # are inside the plan.
+# Written to a file, the plan gets a sidecar ``<plan>.json`` that names the plugins it contains and what it
+# was built for; ``demos.trt.runtime.Engine`` reads it, refuses a plan from another TensorRT version or GPU,
+# and registers the plugins' creators before it deserializes the plan, because TensorRT re-creates every
+# plugin layer from the plugin registry.
 
 from demos.errors import UserError
 from demos.plugins.build import Profile, build_in_child
@@ -340,6 +378,7 @@ print("input:", report["network"]["inputs"], "\noutput:", report["network"]["out
 print("optimization profile (N, H, W, C):", report["profile"])
 print("plugin methods called by the builder:", report["plugin_calls"])
 print("serialized fields found in the plan:", report["plan"]["contains_fields"])
+print("plugins the sidecar lists:", [(p["namespace"], p["implementation"]) for p in report["plugins"]])
 
 # %%
 # Bad inputs are refused with a message that says what to change, first by ``check_plugin_nodes`` before
@@ -363,9 +402,10 @@ shutil.rmtree(workdir)
 # The list below is computed from what is installed on the machine that built this page.
 
 skipped = []
-if not torch.cuda.is_available():
-    skipped.append("running the plan (and the plugin's enqueue): needs a GPU; the kernels were checked on a "
-                   "GPU instead, see the next section")
+if not has_tensorrt or not torch.cuda.is_available():
+    skipped.append("running a plan with the plugin (python -m demos.plugins run --plan, or python -m demos.selfcheck): "
+                   "needs TensorRT and a GPU, and this TensorRT-RTX plan runs only on an RTX GPU; the kernels were "
+                   "checked on a GPU instead, see the next section")
 if not has_tensorrt:
     skipped.append(f"the quickly deployable plugin ({QUICK_NAMESPACE}::{PLUGIN_NAME}): registering, JIT and AOT "
                    "builds need the TensorRT package; tests/plugins/test_trt_bindings.py runs it against the "
@@ -384,19 +424,15 @@ print("\n".join(f"skipped: {s}" for s in skipped) or "nothing skipped")
 # with the NumPy and PyTorch references, and times them with CUDA events against PyTorch's own operations.
 # Its JSON result, with the GPU, driver and library versions, is committed in ``demos/plugins/results/``.
 
-repo = Path(v3.__file__).resolve().parents[2]
-results_dir = repo / "demos" / "plugins" / "results"
-result_files = sorted(results_dir.glob("*.json"))
-if not result_files:
-    print(f"No GPU results are committed yet: {results_dir.relative_to(repo)} holds no JSON file.\n"
+if not gpu_results:
+    print(f"No GPU results are committed yet: {results_dir.name}/ holds no JSON file.\n"
           "To produce one, run on a GPU machine (PyTorch, CuPy and Triton; no TensorRT needed):\n"
           "  python -m demos.plugins.gpu_check --out demos/plugins/results/gpu_check.json")
-for path in result_files:
-    doc = json.loads(path.read_text(encoding="utf-8"))
+for doc in gpu_results:
     prov = doc["provenance"]
     gpu = prov.get("gpu") or {}
     libs = prov["libraries"]
-    print(f"{path.name}: {gpu.get('name')} (driver {gpu.get('driver')}), CUDA runtime {libs['cuda_runtime']}, "
+    print(f"{gpu.get('name')} (driver {gpu.get('driver')}), CUDA runtime {libs['cuda_runtime']}, "
           f"torch {libs['torch']}, CuPy {libs['cupy']}, Triton {libs['triton']}, measured {prov['date']}")
     s = doc["summary"]
     print(f"  {s['passed']}/{s['cases']} cases pass; {s['bit_exact_cases']} bit-identical to NumPy; "
@@ -421,7 +457,8 @@ for path in result_files:
     ax.set_yscale("log")
     ax.set_xlabel("batch size (224 x 224 images)")
     ax.set_ylabel("median time per call (us)")
-    ax.set_title(f"Preprocessing to float32 on {gpu.get('name')}")
+    ax.set_title(f"Preprocessing 224 x 224 images to float32 on {gpu.get('name')}:\nmedian time per call of the "
+                 "CUDA (CuPy) and Triton kernels and of PyTorch's operations", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -445,12 +482,15 @@ for path in result_files:
 #   ``add_plugin_v3``; the ``IPluginV2`` family and ``IPluginCreator`` were deprecated in the same release
 #   (``add_plugin_v2`` with them) and are still present, deprecated, in TensorRT 11.
 # - ``tensorrt.plugin`` (TensorRT 10.6 and later) defines plugins from decorated Python functions;
-#   ``network.add_plugin`` adds them with the network API, and ``aot_impl`` puts compiled kernels into the
-#   plan.
+#   ``network.add_plugin`` adds them with the network API, and ``aot_impl`` (TensorRT 10.9 and later) puts
+#   compiled kernels into the plan.
 # - TensorRT-RTX shares the ``IPluginV3`` classes and the plugin registry but has neither ``add_plugin_v3``
 #   nor ``tensorrt.plugin``: plugins reach it through the ONNX parser.
 #
-# The presence and absence of each name is checked below against the introspected binding wheels.
+# The presence and absence of each name is checked below against the introspected binding wheels, and the
+# last column gives, for the names this repository's code uses, the first TensorRT 10.x release that has
+# them, read from the binding sources of every 10.x release of NVIDIA/TensorRT
+# (``paddle_style_guide/trt_api/first_versions.toml``).
 #
 # The dates and versions come from NVIDIA's API references and release notes, cited in the comments of
 # the code below.
@@ -472,23 +512,30 @@ for path in result_files:
 #   https://docs.nvidia.com/deeplearning/tensorrt/11.0.0/_static/c-api/deprecated.html
 # TensorRT 10.0 OSS release (ONNX parser support for IPluginV3):
 #   https://github.com/NVIDIA/TensorRT/releases/tag/v10.0.0
+# TensorRT 10.9: tensorrt.plugin gains aot_impl, KernelLaunchParams and SymIntExprs (binding sources at the v10.8.0
+# and v10.9.0 tags of https://github.com/NVIDIA/TensorRT, python/packaging/bindings_wheel/tensorrt/plugin/);
+# the sample README: QDPs "will be the recommended option when it becomes a stable feature in 10.9":
+#   https://github.com/NVIDIA/TensorRT/tree/release/10.9/samples/python/quickly_deployable_plugins
 # TensorRT 10.6 release notes, quickly deployable plugins introduced:
 #   https://docs.nvidia.com/deeplearning/tensorrt/latest/getting-started/release-notes-10/10.6.0.html
 # tensorrt.plugin.aot_impl reference:
 #   https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/python-api/infer/tensorrt.plugin/trt_plugin_aot_impl/index.html
+from paddle_style_guide.trt_api import first_versions
 from paddle_style_guide.trt_api.bindings import BindingsError, load_surfaces
 
 names = ["IPlugin", "IPluginExt", "IPluginFactory", "UffParser", "CaffeParser", "OnnxParser",
          "IPluginV2DynamicExt", "IPluginCreator", "INetworkDefinition.add_plugin_v2",
          "IPluginV3", "IPluginCreatorV3One", "INetworkDefinition.add_plugin_v3",
-         "INetworkDefinition.add_plugin", "plugin.register", "plugin.aot_impl"]
+         "INetworkDefinition.add_plugin", "plugin.register", "plugin.aot_impl", "plugin.KernelLaunchParams"]
+since = first_versions.load()
 try:
     surfaces = load_surfaces()
 except BindingsError as exc:
     print(f"skipped: the binding wheels could not be introspected ({exc})")
 else:
     labels = [s.label for s in surfaces.values()]
-    print(f"{'name':<34}" + "".join(f"{label:>24}" for label in labels))
+    print(f"{'name':<34}" + "".join(f"{label:>24}" for label in labels) + f"{'first 10.x':>12}")
     for name in names:
         cells = ["present" if s.has(f"{s.module}.{name}") else "-" for s in surfaces.values()]
-        print(f"{name:<34}" + "".join(f"{c:>24}" for c in cells))
+        first = since.get(f"tensorrt.{name}")
+        print(f"{name:<34}" + "".join(f"{c:>24}" for c in cells) + f"{'%d.%d' % first if first else '':>12}")

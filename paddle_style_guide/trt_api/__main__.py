@@ -1,4 +1,4 @@
-"""Command line: ``python -m paddle_style_guide.trt_api {check,install,lookup,migration}``."""
+"""Command line: ``python -m paddle_style_guide.trt_api {check,install,lookup,migration,first-versions}``."""
 
 from __future__ import annotations
 
@@ -91,6 +91,39 @@ def _migration(args) -> int:
     return 1 if problems else 0
 
 
+def _first_versions(args) -> int:
+    from . import first_versions
+
+    used = first_versions.used_names()
+    recorded = first_versions.load()
+    if args.source is None:
+        missing = sorted(used - set(recorded))
+        for name in missing:
+            print(f"not recorded: {name}")
+        late = sorted((v, n) for n, v in recorded.items() if v > (10, 0))
+        for (major, minor), name in late:
+            print(f"{name}: TensorRT {major}.{minor}")
+        print(f"first versions: {len(recorded)} recorded, {len(late)} after 10.0, {len(missing)} used names not recorded"
+              + ("; regenerate with --source PATH/TO/TensorRT/.git --write" if missing else ""), file=sys.stderr)
+        return 1 if missing else 0
+    source = Path(args.source)
+    if not (source / "HEAD").is_file():
+        print(f"error: {source} is not a git directory (give the .git folder of a NVIDIA/TensorRT clone)", file=sys.stderr)
+        return 2
+    found, unknown, tags = first_versions.compute(source, used)
+    for name in unknown:
+        print(f"in no 10.x release source: {name}")
+    text = first_versions.render(found, source, tags)
+    if args.write:
+        from .bindings import _write_atomic
+
+        _write_atomic(first_versions.RECORD, text)
+        print(f"{first_versions.RECORD}: {len(found)} names from {len(tags)} tags", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paddle_style_guide.trt_api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +142,10 @@ def main(argv=None) -> int:
     p.add_argument("--write", metavar="PAGE", type=Path,
                    help="regenerate the table between the BEGIN/END comment lines of PAGE (docs/migration.md)")
     p.set_defaults(func=_migration)
+    p = sub.add_parser("first-versions", help="the first 10.x release of each TensorRT name the repository uses")
+    p.add_argument("--source", help="the .git folder of a NVIDIA/TensorRT clone with its release tags (to regenerate)")
+    p.add_argument("--write", action="store_true", help="write the record (paddle_style_guide/trt_api/first_versions.toml)")
+    p.set_defaults(func=_first_versions)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -10,7 +10,10 @@ Version claims and guards (documented in ``paddle_style_guide/guide/code-blocks.
 
 - ``# trt-api: 10, 11`` on a line of its own declares the versions a file or block
   supports; default: all introspected TensorRT versions.  Versions older than the
-  introspected ones mark legacy examples, which are not checked.
+  introspected ones mark legacy examples, which are not checked.  A minor version
+  (``# trt-api: 10.9, 11``) says from which 10.x release on; without one, 10 means 10.0.
+  Names that appeared in a later 10.x release than claimed are reported, from the
+  record of first versions (:mod:`.first_versions`).
 - ``if TRT_MAJOR >= 11:`` (any name ``TRT_MAJOR``, or a name assigned
   ``int(trt.__version__.split(".")[0])``), ``hasattr(x, "NAME")``,
   ``getattr(x, "NAME", None) is not None`` and their ``not``/``and``/``or``
@@ -31,6 +34,7 @@ import tokenize
 from pathlib import Path
 
 from . import blocks as md_blocks
+from . import first_versions
 from .bindings import REPO_ROOT, TARGETS, load_surfaces
 from .surface import Surface
 from .walker import Project, Walker
@@ -90,13 +94,25 @@ def parse_claims(code: str, known: list[str]) -> tuple[list[str] | None, str | N
     if len(found) > 1:
         return None, "`# trt-api:` given more than once"
     tokens = [t for t in re.split(r"[,\s]+", found[0]) if t]
-    if not tokens or not all(t.isdigit() for t in tokens):
-        return None, f"`# trt-api: {found[0]}`: expected TensorRT major versions like `10, 11`"
+    if not tokens or not all(re.fullmatch(r"\d+(\.\d+)?", t) for t in tokens):
+        return None, f"`# trt-api: {found[0]}`: expected TensorRT versions like `10, 11` or `10.9, 11`"
+    majors = [t.split(".")[0] for t in tokens]
     oldest = min(int(k) for k in known)
-    unknown = [t for t in tokens if int(t) >= oldest and t not in known]
+    unknown = [t for t in majors if int(t) >= oldest and t not in known]
     if unknown:
         return None, f"`# trt-api: {found[0]}`: TensorRT {', '.join(unknown)} is not introspected (known: {', '.join(known)})"
-    return [t for t in tokens if t in known], None
+    return [t for t in majors if t in known], None
+
+
+def claimed_floors(code: str) -> dict[str, tuple[int, int]]:
+    """``{major: (major, minor)}``: the oldest release claimed per major (``10`` alone means 10.0)."""
+    found = [value for _, value in claim_lines(code)]
+    floors: dict[str, tuple[int, int]] = {}
+    for token in (re.split(r"[,\s]+", found[0]) if found else []):
+        m = re.fullmatch(r"(\d+)(?:\.(\d+))?", token)
+        if m:
+            floors[m.group(1)] = (int(m.group(1)), int(m.group(2) or 0))
+    return floors
 
 
 def _listed_files(root: Path) -> list[Path]:
@@ -161,11 +177,17 @@ class Result:
     uses: int = 0  # attribute look-ups resolved against a surface (all versions)
 
 
-def check_units(units: list[Unit], surfaces: dict[str, Surface], root: Path = REPO_ROOT) -> Result:
+def check_units(units: list[Unit], surfaces: dict[str, Surface], root: Path = REPO_ROOT, first=None,
+                seen=None) -> Result:
+    """Check ``units``; ``first`` maps names to their first 10.x release (default: the committed record),
+    ``seen(name)`` is called with every TensorRT 10 name found outside a guard."""
+    if first is None:
+        first = first_versions.load()
     trt_keys = [t.key for t in TARGETS if t.module == "tensorrt" and t.key in surfaces]
     extra = {s.module: s for k, s in surfaces.items() if s.module != "tensorrt"}
     problems: list[Problem] = []
     misses: dict[tuple[str, int, str], list[str]] = {}  # (path, line, name) -> version labels
+    late: set[tuple[str, int, str, str]] = set()  # (path, line, name, message): newer than the claimed 10.x
     notes: dict[tuple[str, int, str, str], list[str]] = {}
     result = Result(problems, units=len(units))
     project = Project(root.resolve())
@@ -211,7 +233,18 @@ def check_units(units: list[Unit], surfaces: dict[str, Surface], root: Path = RE
                 if surface.label not in labels:
                     labels.append(surface.label)
 
-            walker = Walker(surf, report, unit.code, note, project=project, path=unit.file)
+            floor = claimed_floors(unit.code).get(key, (int(key), 0)) if key is not None else None
+
+            def found(node, name, surface, unit=unit, floor=floor):
+                if seen is not None and surface.major == 10:
+                    seen(name)
+                since = first.get(name)
+                if floor is not None and since is not None and since[0] == floor[0] and since > floor:
+                    line = unit.line + getattr(node, "lineno", 1) - 1
+                    late.add((unit.path, line, name, f"added in TensorRT {since[0]}.{since[1]}, the code claims "
+                                                     f"{floor[0]}.{floor[1]} (see `# trt-api:`)"))
+
+            walker = Walker(surf, report, unit.code, note, project=project, path=unit.file, seen=found)
             start = env_by_page.get(unit.page) if unit.continues else None
             env = walker.run(tree, start)
             if unit.page:
@@ -220,13 +253,14 @@ def check_units(units: list[Unit], surfaces: dict[str, Surface], root: Path = RE
 
     for (path, line, shown), labels in misses.items():
         problems.append(Problem(path, line, shown, "missing in " + ", ".join(labels)))
+    problems.extend(Problem(*item) for item in late)
     problems.sort(key=lambda p: (p.path, p.line, p.name))
     for (path, line, name, text), labels in sorted(notes.items()):
         result.deprecations.append(Problem(path, line, name, f"{text} (per {', '.join(labels)})"))
     return result
 
 
-def check_paths(paths: list[Path] | None = None, root: Path = REPO_ROOT, surfaces=None) -> Result:
+def check_paths(paths: list[Path] | None = None, root: Path = REPO_ROOT, surfaces=None, first=None, seen=None) -> Result:
     """Check ``paths`` (default: :func:`discover`)."""
     files = discover(root) if paths is None else paths
     units: list[Unit] = []
@@ -235,7 +269,7 @@ def check_paths(paths: list[Path] | None = None, root: Path = REPO_ROOT, surface
         u, p = units_of(Path(path), root)
         units += u
         problems += p
-    result = check_units(units, surfaces if surfaces is not None else load_surfaces(), root)
+    result = check_units(units, surfaces if surfaces is not None else load_surfaces(), root, first, seen)
     result.problems[:0] = problems
     result.files = len(files)
     return result

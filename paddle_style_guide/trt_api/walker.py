@@ -143,8 +143,10 @@ def _local_names(body: list[ast.stmt]) -> set[str]:
 class Walker:
     """Walks one parsed source for one TensorRT version, reporting names missing there."""
 
-    def __init__(self, surfaces: dict[str, Surface], report, source: str, note=None, project=None, path=None):
+    def __init__(self, surfaces: dict[str, Surface], report, source: str, note=None, project=None, path=None,
+                 seen=None):
         self.surfaces = surfaces  # public module name -> Surface
+        self.seen = seen  # seen(node, dotted_name, surface): a name found, not behind a hasattr/try guard
         self.project = project  # Project: names exported by the repository's own modules
         self.path = path  # this source's file, for relative imports (None for Markdown blocks)
         self.report = report  # report(node, dotted_name, receiver_text, surface): a missing name
@@ -639,6 +641,8 @@ class Walker:
                 unknown = True
                 continue
             kind, target = found
+            if self.seen and not quiet and not self.suppress and node is not None:
+                self.seen(node, f"{ref.qual}.{attr}", surface)
             deprecated = surface.deprecated(ref.qual, attr)
             if deprecated is not None and self.note and not quiet and node is not None:
                 self.note(node, f"{ref.qual}.{attr}", deprecated, surface)

@@ -150,13 +150,13 @@ def test_declared_versions_limit_the_check(surfaces):
         ),
         # instances of classes written in Python get attributes at run time: not checked...
         (
-            "import tensorrt.plugin as trtp\nlaunch = trtp.KernelLaunchParams()\nlaunch.grid_x = 4\n",
+            "# trt-api: 10.9, 11\nimport tensorrt.plugin as trtp\nlaunch = trtp.KernelLaunchParams()\nlaunch.grid_x = 4\n",
             [],
         ),
         # ... but the names of the module are
         (
-            "import tensorrt.plugin as trtp\ntrtp.no_such_decorator\n",
-            [f"2: tensorrt.plugin.no_such_decorator: missing in {V10}, {V11}"],
+            "# trt-api: 10.6, 11\nimport tensorrt.plugin as trtp\ntrtp.no_such_decorator\n",
+            [f"3: tensorrt.plugin.no_such_decorator: missing in {V10}, {V11}"],
         ),
         # code that is not Python is reported, not crashed on
         ("def f(:\n", ["1: syntax: not valid Python: invalid syntax"]),
