@@ -68,7 +68,8 @@ def space_needed(stage: str, args) -> int:
         return 256 * MIB  # ResNet50: 100 MB, written beside its temporary copy
     src = Path(getattr(args, "onnx", None) or Path(args.workdir) / "fp32.onnx")
     size = src.stat().st_size if src.is_file() else 100 * MIB
-    copies = {"fp16": 2, "qat": 2, "build": 4, "ptq": 2 * len(getattr(args, "methods", None) or [1] * 4) + 3}
+    # ONNX files of about the FP32 model's size each (and a temporary copy of the largest while it is written)
+    copies = {"fp16": 1, "qat": 2, "build": 3, "ptq": len(getattr(args, "methods", None) or [1] * 4) + 2}
     return copies.get(stage, 0) * size + 16 * MIB
 
 
