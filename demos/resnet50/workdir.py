@@ -15,8 +15,10 @@ Nothing stale is used silently:
   (``demo.fp32_sha256``) and the SHA-256 of all its inputs (``demo.inputs_sha256``: model file, data,
   options, library versions); every record carries the same keys (``inputs``, ``inputs_sha256``,
   ``fp32_sha256``). ``eval`` and ``report`` refuse files and records made from another ``fp32.onnx``.
-* A stage takes the folder's lock (:meth:`Workdir.session`): a second stage started in the same folder stops
-  at once with a one-line "busy" error instead of overwriting files the first one is writing. The session
+* A stage takes the folder's lock (:meth:`Workdir.session`, ``flock`` on the folder itself, so it ends with
+  the process however it ends): a second stage started in the same folder stops at once with a one-line
+  "busy" error instead of overwriting files the first one is writing. While a stage runs, ``.demo.lock``
+  names it for that error. The session
   also checks that the folder is a writable folder with enough free space before any slow work, and removes
   the temporary files that a killed run left behind.
 * A stage removes its previous record before it writes anything, so an interrupted run never leaves the
@@ -88,22 +90,28 @@ class Workdir:
         """
         created = _make_folders(self.root)
         fd = None
+        holder = self.root / LOCK_NAME  # who holds the folder: read only to say so in the "busy" error
         try:
             _check_writable(self.root, free_bytes)
-            fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(self.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the lock is on the folder itself
             except BlockingIOError:
-                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another stage"
-                raise UserError(f"--workdir {self.root} is busy: {holder} is running in it; wait for it to "
+                try:
+                    who = holder.read_text(encoding="utf-8").strip() or "another stage"
+                except OSError:
+                    who = "another stage"
+                os.close(fd)
+                fd = None
+                raise UserError(f"--workdir {self.root} is busy: {who} is running in it; wait for it to "
                                 "finish or use another --workdir") from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"stage {stage} (pid {os.getpid()})".encode(), 0)
+            holder.write_text(f"stage {stage} (pid {os.getpid()})", encoding="utf-8")
             files.remove_stale_temporaries(self.root)
             yield self
         finally:
             if fd is not None:
-                os.ftruncate(fd, 0)
+                with contextlib.suppress(OSError):
+                    holder.unlink()
                 os.close(fd)  # releases the lock
             _remove_if_empty(created)
 
@@ -132,9 +140,6 @@ def _make_folders(root: Path) -> list[Path]:
 def _remove_if_empty(created: list[Path]) -> None:
     for d in created:  # innermost first
         with contextlib.suppress(OSError):
-            lock = d / LOCK_NAME
-            if lock.exists() and [p.name for p in d.iterdir()] == [LOCK_NAME]:
-                lock.unlink()
             d.rmdir()
 
 

@@ -30,7 +30,7 @@ def one_line(capsys) -> str:
 
 
 def _copy(eff, dest: Path, engines: bool = False) -> Path:
-    shutil.copytree(eff.root, dest, ignore=None if engines else shutil.ignore_patterns("engines", ".demo.lock"))
+    shutil.copytree(eff.root, dest, ignore=None if engines else shutil.ignore_patterns("engines"))
     return dest
 
 
@@ -183,7 +183,7 @@ def test_model_with_the_wrong_input_size(eff, tmp_path, capsys):
         assert _run(tmp_path / "w", stage) == 2
         line = one_line(capsys)
         assert "takes ?x3x32x32 inputs, but its preprocessing makes batches of 3x224x224 images" in line, stage
-    assert sorted(p.name for p in (tmp_path / "w").iterdir() if p.name != ".demo.lock") == ["fp32.onnx"]
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["fp32.onnx"]
 
 
 def test_three_class_model_in_eval(eff, tmp_path, capsys):
