@@ -87,6 +87,17 @@ figure_language_filename = "{path}{language}/{basename}{ext}"
 
 # -- sphinx-gallery ----------------------------------------------------------------
 
+_only = os.environ.get("TUTORIAL_GALLERY_ONLY")
+if _only:
+    import re
+
+    from sphinx.errors import ConfigError
+
+    try:
+        re.compile(_only)
+    except re.error as _exc:
+        raise ConfigError(f"TUTORIAL_GALLERY_ONLY={_only!r} is not a regular expression ({_exc})") from None
+
 sphinx_gallery_conf = {
     "examples_dirs": ["gallery"],
     "gallery_dirs": ["docs/auto_gallery"],

@@ -7,13 +7,22 @@ Two folder layouts are understood:
 * the ImageNet ``val/`` layout: one sub-folder per class named by its WordNet id (``n01440764/...``).
   Class indices follow the ILSVRC2012 order (the sorted WordNet ids, which torchvision and timm use).
 
-The split between calibration and evaluation images is deterministic and never overlaps: an image belongs to
-the calibration pool when the SHA-256 of its path relative to the folder, read as a number, is divisible by
-5 (about 20 % of the images); every other image is an evaluation image. Within each pool images are ordered
-by that hash, so "the first N" is a class-mixed subset that stays the same when images are added.
+``labels.csv`` is read as UTF-8 (a byte-order mark is allowed); another encoding is refused in one line.
 
-Images that cannot be decoded are skipped and counted; grayscale, CMYK, palette and RGBA images are
-converted to RGB.
+The split between calibration and evaluation images is deterministic and never overlaps (:data:`SPLIT_RULE`):
+an image belongs to the calibration pool when the first 64 bits of the SHA-256 of its path relative to the
+folder (its first 16 hex digits), read as an unsigned integer, are divisible by 5 (about 20 % of the images);
+every other image is an evaluation image. Within each pool images are ordered by that hash, so "the first N"
+is a class-mixed subset that stays the same when images are added.
+
+Images that cannot be decoded are skipped and counted; grayscale, CMYK, palette, RGBA and 16-bit images are
+converted to 8-bit RGB (16-bit values keep their 8 high bits, as ``torchvision.transforms.v2`` converts
+``uint16`` to ``uint8``).
+
+:func:`preprocess` is torchvision's ImageNet evaluation transform on PIL images, operation for operation
+(``Resize(256)``: the short side becomes 256 and the long side ``int(256 * long / short)``, PIL's bilinear
+filter, which always antialiases; ``CenterCrop(224)`` at ``int(round((n - 224) / 2))``; ``ToTensor``;
+``Normalize``), so its arrays are equal to torchvision's.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from demos.errors import UserError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 CALIBRATION_MODULUS = 5  # 1 in 5 images (by path hash) is a calibration image
+#: The split rule as the records state it; :attr:`Item.role` implements exactly this.
+SPLIT_RULE = "int(sha256(relative path).hexdigest()[:16], 16) % 5 == 0"
 _WNID = re.compile(r"^n\d{8}$")
 
 #: Default location of the sample images: ``$TUTORIAL_SAMPLES``, else ``../shared/data/imagenet-samples``
@@ -60,6 +71,10 @@ class Preprocess:
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     size: int = 224
     resize: int = 256
+
+    def __post_init__(self):
+        if not 0 < self.size <= self.resize:
+            raise ValueError(f"crop size {self.size} must be positive and at most the resize {self.resize}")
 
     def to_dict(self) -> dict:
         return {"mean": list(self.mean), "std": list(self.std), "size": self.size, "resize": self.resize}
@@ -94,9 +109,24 @@ def discover(folder: str | Path) -> list[Item]:
     return items
 
 
+def _read_labels_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark (Excel's "CSV UTF-8") is allowed
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8, e.g. "
+                        f"iconv -f latin1 -t utf-8") from None
+
+
 def _from_labels_csv(root: Path) -> list[Item]:
+    import io
+
     items = []
-    with open(root / "labels.csv", newline="", encoding="utf-8") as f:
+    text = _read_labels_text(root / "labels.csv")
+    if "\0" in text:
+        raise UserError(f"{root / 'labels.csv'} is not a text file (it holds NUL bytes)")
+    with io.StringIO(text, newline="") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or not {"file", "class_index"} <= set(reader.fieldnames):
             raise UserError(f"{root / 'labels.csv'} needs the columns file,class_index (found {reader.fieldnames})")
@@ -107,6 +137,8 @@ def _from_labels_csv(root: Path) -> list[Item]:
                 raise UserError(f"{root / 'labels.csv'}:{line}: class_index {row['class_index']!r} is not an integer") from None
             if not 0 <= label < 1000:
                 raise UserError(f"{root / 'labels.csv'}:{line}: class_index {label} is outside 0..999")
+            if not row["file"]:
+                raise UserError(f"{root / 'labels.csv'}:{line}: the file column is empty")
             items.append(Item(root / row["file"], label, row["file"]))
     return items
 
@@ -144,14 +176,21 @@ def _from_class_folders(root: Path) -> list[Item]:
 
 # --- The split ------------------------------------------------------------------------------------------
 
-def split(items: Sequence[Item], role: str, count: int | None = None) -> list[Item]:
-    """The first ``count`` images (all if None) of the ``calibration`` or ``evaluation`` pool."""
+def split(items: Sequence[Item], role: str, count: int | None = None, strict: bool = False) -> list[Item]:
+    """The first ``count`` images (all if None) of the ``calibration`` or ``evaluation`` pool.
+
+    With ``strict``, asking for more images than the pool holds is an error instead of giving the whole pool.
+    """
     if role not in ("calibration", "evaluation"):
         raise ValueError(role)
     pool = sorted((it for it in items if it.role == role), key=lambda it: it.split_key)
+    option = f"--{'calib' if role == 'calibration' else 'eval'}-count"
     if count is not None:
         if count <= 0:
-            raise UserError(f"--{'calib' if role == 'calibration' else 'eval'}-count must be positive, got {count}")
+            raise UserError(f"{option} must be positive, got {count}")
+        if strict and count > len(pool):
+            raise UserError(f"{option} {count}: the {role} pool has only {len(pool)} image(s) (1 in "
+                            f"{CALIBRATION_MODULUS} of the folder goes to calibration); ask for at most {len(pool)}")
         pool = pool[:count]
     if not pool:
         raise UserError(f"no {role} images: the folder has {len(items)} image(s), and 1 in "
@@ -175,6 +214,7 @@ def data_hash(items: Sequence[Item]) -> str:
 
 def load_rgb(path: Path, stats: LoadStats | None = None):
     """Open an image as RGB PIL image, or return None (and count it) when it cannot be decoded."""
+    import numpy as np
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -183,7 +223,9 @@ def load_rgb(path: Path, stats: LoadStats | None = None):
             if img.mode != "RGB":
                 if stats is not None:
                     stats.converted[img.mode] = stats.converted.get(img.mode, 0) + 1
-                # CMYK JPEGs (including Adobe's inverted ones), grayscale, palette, 16-bit and RGBA all map here.
+                # CMYK JPEGs (including Adobe's inverted ones), grayscale, palette and RGBA all map here.
+                if img.mode.startswith("I"):  # 16-bit grayscale ("I;16", "I;16B", "I"): PIL would clip at 255
+                    img = Image.fromarray((np.asarray(img).astype(np.uint32) >> 8).clip(0, 255).astype(np.uint8))
                 img = img.convert("RGBA").convert("RGB") if img.mode in ("P", "PA", "LA") else img.convert("RGB")
             else:
                 img = img.copy()
@@ -192,18 +234,30 @@ def load_rgb(path: Path, stats: LoadStats | None = None):
     return img
 
 
+def resized_size(width: int, height: int, short: int) -> tuple[int, int]:
+    """``(width, height)`` after torchvision's ``Resize(short)``: the long side is truncated, not rounded."""
+    if width <= height:
+        return short, int(short * height / width)
+    return int(short * width / height), short
+
+
+def center_crop_box(width: int, height: int, size: int) -> tuple[int, int, int, int]:
+    """PIL crop box of torchvision's ``CenterCrop(size)``: offsets ``int(round((n - size) / 2))``."""
+    left, top = int(round((width - size) / 2.0)), int(round((height - size) / 2.0))
+    return left, top, left + size, top + size
+
+
 def preprocess(img, pre: Preprocess):
-    """PIL RGB image -> float32 CHW array, normalized (the torchvision ImageNet evaluation transform)."""
+    """PIL RGB image -> float32 CHW array, normalized: torchvision's ``Resize(pre.resize)``,
+    ``CenterCrop(pre.size)``, ``ToTensor()``, ``Normalize(mean, std)`` on a PIL image, step by step."""
     import numpy as np
     from PIL import Image
 
-    w, h = img.size
-    scale = pre.resize / min(w, h)
-    nw, nh = max(pre.size, round(w * scale)), max(pre.size, round(h * scale))
-    img = img.resize((nw, nh), Image.BILINEAR)
-    left, top = (nw - pre.size) // 2, (nh - pre.size) // 2
-    img = img.crop((left, top, left + pre.size, top + pre.size))
-    x = np.asarray(img, dtype=np.float32) / 255.0
+    size = resized_size(*img.size, pre.resize)
+    if size != img.size:
+        img = img.resize(size, Image.BILINEAR)  # PIL's bilinear filter antialiases when it shrinks
+    img = img.crop(center_crop_box(*img.size, pre.size))
+    x = np.asarray(img, dtype=np.float32) / np.float32(255)
     x = (x - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 

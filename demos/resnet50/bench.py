@@ -13,7 +13,8 @@ Backends:
 ``trt``        TensorRT engines (``engines/*.trt.plan``) with ``execute_async_v3`` and CUDA graphs.
 
 Method: warm-up, then ``--repeats`` timed runs of ``--iterations`` batches each; throughput from the median
-run. On the GPU, times come from CUDA events (device-side); the latency percentiles come from single-batch
+run. A machine busy with other work gives figures, and ratios between models, that mean little: ``bench``
+warns (and records ``load_warning``) when the load average exceeds half the number of CPUs. On the GPU, times come from CUDA events (device-side); the latency percentiles come from single-batch
 event pairs. Results are written after every configuration (atomically), so a run cut short keeps what it
 measured. Each file carries its provenance (CPU/GPU, driver, versions, load average, date).
 
@@ -46,6 +47,29 @@ TORCH_CONFIGS = {
     "fp16_cl_compile_nocg": ("fp16", True, "max-autotune-no-cudagraphs", False),
 }
 DEFAULT_GPU_CONFIGS = list(TORCH_CONFIGS)
+BACKENDS = ("ort", "torch-cuda", "torch-cpu", "trt")
+# Defaults per backend: the help text and the code read the same tables.
+DEFAULT_BATCHES = {"ort": [8], "torch-cpu": [8], "torch-cuda": [256], "trt": [1, 8, 32, 128]}
+DEFAULT_ITERATIONS = {"ort": 20, "torch-cpu": 10, "torch-cuda": 50, "trt": 200}
+DEFAULT_WARMUP = {"ort": 3, "torch-cpu": 2, "torch-cuda": 10, "trt": 50}
+DEFAULT_REPEATS = 5
+DEFAULT_ORT_MODELS = ["fp32", "cpu_int8_trt_scales", "cpu_int8_best", "int8_max"]
+DEFAULT_THREADS = 2
+
+
+def _per_backend(table: dict) -> str:
+    return ", ".join(f"{' '.join(map(str, v)) if isinstance(v, list) else v} for {k}" for k, v in table.items())
+
+
+def load_warning(load: float | None = None, cpus: int | None = None) -> str | None:
+    """A warning when the 1-minute load average is above half the CPUs (above 1 on a 2-core machine): other
+    work then takes CPU time from the benchmark, and even the ratios between models change."""
+    load = os.getloadavg()[0] if load is None else load
+    cpus = cpus or os.cpu_count() or 1
+    if load <= cpus / 2:
+        return None
+    return (f"load average {load:.1f} on {cpus} CPUs: other work competes with the benchmark, so its figures and "
+            "the ratios between models are unreliable; measure on a quiet machine")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -235,26 +259,41 @@ def resume_from(out: Path, body: dict) -> set[tuple[str, int]]:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--backend", choices=("ort", "torch-cuda", "torch-cpu", "trt"), default="ort")
-    p.add_argument("--models", nargs="+", help="ort: model names/ONNX paths (default fp32 + CPU INT8 forms); "
-                                               "trt: engine names")
+    from demos.resnet50.common import positive_float, positive_int, nonnegative_int
+
+    p.add_argument("--backend", choices=BACKENDS, default="ort", help="what runs the model (default ort)")
+    p.add_argument("--models", nargs="+",
+                   help=f"ort: model names or ONNX paths (default: those of {' '.join(DEFAULT_ORT_MODELS)} in the "
+                        "workdir); trt: engine names (default: every engine of the workdir)")
     p.add_argument("--configs", nargs="+", default=None, choices=list(TORCH_CONFIGS),
-                   help="torch-cuda: configurations of the ladder (default: all)")
-    p.add_argument("--batch", nargs="+", type=int, default=None,
-                   help="batch sizes (default: 8 for ort/torch-cpu, 256 for torch-cuda, 1 8 32 128 for trt)")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--iterations", type=int, default=None)
-    p.add_argument("--warmup", type=int, default=None)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--ort-optimization", choices=("auto", "basic", "all"), default="auto")
+                   help="torch-cuda: configurations of the ladder (default: all); torch-cpu: default fp32")
+    p.add_argument("--batch", nargs="+", type=positive_int, default=None,
+                   help=f"batch sizes (default {_per_backend(DEFAULT_BATCHES)})")
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS,
+                   help=f"CPU threads of ort and torch-cpu (default {DEFAULT_THREADS})")
+    p.add_argument("--iterations", type=positive_int, default=None,
+                   help=f"timed batches per repeat (default {_per_backend(DEFAULT_ITERATIONS)})")
+    p.add_argument("--warmup", type=nonnegative_int, default=None,
+                   help=f"untimed batches first (default {_per_backend(DEFAULT_WARMUP)})")
+    p.add_argument("--repeats", type=positive_int, default=DEFAULT_REPEATS,
+                   help=f"timed runs; throughput is their median (default {DEFAULT_REPEATS})")
+    p.add_argument("--ort-optimization", choices=("auto", "basic", "all"), default="auto",
+                   help="auto (default): basic (float emulation) for TensorRT Q/DQ models, all otherwise")
     p.add_argument("--buffers", choices=("torch", "cuda-python", "pycuda"), default="torch",
-                   help="trt: how device buffers are allocated")
-    p.add_argument("--time-budget", type=float, default=None,
+                   help="trt: how device buffers are allocated (default torch)")
+    p.add_argument("--time-budget", type=positive_float, default=None,
                    help="seconds; stop starting new configurations after this (results so far are kept)")
     p.add_argument("--out", type=Path, help="result JSON (default WORKDIR/results/bench_<backend>.json)")
     p.add_argument("--resume", action="store_true",
                    help="torch-cuda/torch-cpu: keep the results already in --out (same GPU, driver and torch) and "
                         "measure only the missing configurations; with --time-budget a ladder can span several calls")
+
+
+def check_arguments(args) -> None:
+    if args.resume and args.backend not in ("torch-cuda", "torch-cpu"):
+        raise UserError("--resume applies to --backend torch-cuda and torch-cpu")
+    if args.out is not None and args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder; give the JSON file name to write")
 
 
 def run(args) -> dict:
@@ -266,6 +305,13 @@ def run(args) -> dict:
     gpu = args.backend in ("torch-cuda", "trt")
     body = {"stage": "bench", "backend": args.backend, "results": [], "skipped": [],
             "provenance": provenance.collect(gpu=gpu), "load_average": list(os.getloadavg())}
+    warning = load_warning()
+    if warning:
+        body["load_warning"] = warning
+        print(f"warning: {warning}", flush=True)
+    iterations = args.iterations or DEFAULT_ITERATIONS[args.backend]
+    warmup = DEFAULT_WARMUP[args.backend] if args.warmup is None else args.warmup
+    batches = args.batch or DEFAULT_BATCHES[args.backend]
 
     def save():
         body["wall_seconds"] = round(time.perf_counter() - t_start, 1)
@@ -276,8 +322,6 @@ def run(args) -> dict:
 
     done: set[tuple[str, int]] = set()
     if args.resume:
-        if args.backend not in ("torch-cuda", "torch-cpu"):
-            raise UserError("--resume applies to --backend torch-cuda and torch-cpu")
         if out.exists():
             done = resume_from(out, body)
             print(f"resuming {out}: {len(done)} configuration(s) kept", flush=True)
@@ -291,29 +335,36 @@ def run(args) -> dict:
               f"latency p50 {lat['p50']:.2f} / p90 {lat['p90']:.2f} / p99 {lat['p99']:.2f} ms{extra}", flush=True)
 
     if args.backend == "ort":
-        batches = args.batch or [8]
-        names = args.models or ["fp32", "cpu_int8_trt_scales", "cpu_int8_best", "int8_max"]
+        from demos import onnx_tools
+        from demos.resnet50 import workdir
+
+        names = args.models or DEFAULT_ORT_MODELS
         paths = [Path(m) if m.endswith(".onnx") else wd.path(f"{m}.onnx") for m in names]
         paths = [p for p in paths if p.exists() or args.models]
         if not paths:
             raise UserError(f"no ONNX models in {wd.root}; run the export and ptq stages first")
+        lineage = {}
+        for p in paths:  # every file is read before the first measurement: a missing one stops nothing half-way
+            model = onnx_tools.load(p)
+            lineage[p] = {"model_file": str(p), "model_sha256": files.sha256_file(p),
+                          "fp32_sha256": workdir.fp32_sha256_of(p, model)}
         for p in paths:
             for b in batches:
                 if over_budget():
                     body["skipped"].append(f"{p.stem} batch {b}: time budget")
                     continue
-                record(bench_ort(p, b, args.threads, args.iterations or 20, args.warmup or 3, args.repeats,
-                                 args.ort_optimization))
+                record({**bench_ort(p, b, args.threads, iterations, warmup, args.repeats, args.ort_optimization),
+                        **lineage[p]})
         _cpu_summary(body)
     elif args.backend == "torch-cpu":
         import torch
 
         torch.set_num_threads(args.threads)
         for config in args.configs or ["fp32"]:
-            for b in args.batch or [8]:
+            for b in batches:
                 if (config, b) in done:
                     continue
-                res = bench_torch(config, b, args.iterations or 10, args.warmup or 2, args.repeats, "cpu")
+                res = bench_torch(config, b, iterations, warmup, args.repeats, "cpu")
                 record({**res, "threads": args.threads})
     elif args.backend == "torch-cuda":
         import torch
@@ -321,7 +372,6 @@ def run(args) -> dict:
         if not torch.cuda.is_available():
             raise MissingRuntime("--backend torch-cuda needs a CUDA GPU (torch.cuda.is_available() is False)")
         configs = args.configs or DEFAULT_GPU_CONFIGS
-        batches = args.batch or [256]
         from demos import models
 
         _, spec = models.build("resnet50", "random")
@@ -335,7 +385,7 @@ def run(args) -> dict:
                 save()
                 continue
             try:
-                record(bench_torch(config, b, args.iterations or 50, args.warmup or 10, args.repeats, "cuda"))
+                record(bench_torch(config, b, iterations, warmup, args.repeats, "cuda"))
             except torch.cuda.OutOfMemoryError:
                 body["skipped"].append(f"{config} batch {b}: out of GPU memory")
                 torch.cuda.empty_cache()
@@ -362,8 +412,8 @@ def run(args) -> dict:
             eng = runtime.Engine(wd.engines / f"{n}.trt.plan", args.buffers)
             try:
                 chw = tuple(eng.engine.get_tensor_shape(eng.inputs[0]))[1:]
-                for b in args.batch or [1, 8, 32, 128]:
-                    res = eng.benchmark(b, chw, args.iterations or 200, args.warmup or 50, args.repeats)
+                for b in batches:
+                    res = eng.benchmark(b, chw, iterations, warmup, args.repeats)
                     record({"backend": "trt", "variant": n, "buffers": args.buffers, **res})
             finally:
                 eng.close()

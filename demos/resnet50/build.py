@@ -3,8 +3,9 @@
 ``--backend auto`` picks TensorRT (``import tensorrt``: 11 strongly typed, or 10) when present, else
 TensorRT-RTX, which builds plans ahead of time even on a CPU-only machine (they run on RTX GPUs only).
 Each plan ``engines/<model>.<trt|rtx>.plan`` gets a sidecar JSON with what it was built from and for (ONNX
-hash, TensorRT version, GPU, batch profile, flags): an up-to-date engine is not rebuilt, and the runtime
-refuses an engine from another TensorRT version or GPU. A timing cache per TensorRT version speeds up
+hash, TensorRT version, GPU, batch profile, flags) and the plan's own SHA-256: an engine is up to date, and
+not rebuilt, only when both the key and the plan file match (a truncated or replaced plan is rebuilt), and
+the runtime refuses an engine from another TensorRT version or GPU. A timing cache per TensorRT version speeds up
 rebuilds. Where the runtime can load the engine (TensorRT with a GPU), the engine inspector's per-layer
 precision report is written next to it.
 
@@ -62,7 +63,7 @@ def build_one(wd: Workdir, onnx_path: Path, backend: str, opts: builder.BuildOpt
             old = files.read_json(side)
         except UserError:
             old = {}
-        if {k: old.get(k) for k in key} == key:
+        if {k: old.get(k) for k in key} == key and old.get("plan_sha256") == files.sha256_file(plan):
             print(f"{plan.name}: up to date")
             return {**old, "cached": True}
     timing = wd.engines / f"timing.{backend}.cache"
@@ -73,7 +74,7 @@ def build_one(wd: Workdir, onnx_path: Path, backend: str, opts: builder.BuildOpt
         opts.timing_cache = timing
         data, info = builder.build(loader.tensorrt(), onnx_path, opts)
         files.write_bytes(plan, data)
-    record = {**info, **key, "plan": str(plan)}
+    record = {**info, **key, "plan": str(plan), "plan_sha256": files.sha256_file(plan)}
     files.write_json(side, record)
     print(f"{onnx_path.name} -> {plan.name}  ({info['layers']} network layers, {info['plan_bytes'] / 1e6:.1f} MB, "
           f"parse {info['parse_seconds']:.2f} s, build {info['build_seconds']:.2f} s)")
@@ -104,13 +105,22 @@ def add_arguments(p) -> None:
     p.add_argument("--backend", choices=("auto", "trt11", "trt10", "rtx"), default="auto",
                    help="auto: TensorRT if importable, else TensorRT-RTX (builds on CPU)")
     p.add_argument("--models", nargs="+", help=f"model names or ONNX paths (default: those present of {', '.join(TRT_MODELS)})")
-    p.add_argument("--min-batch", type=int, default=1)
-    p.add_argument("--opt-batch", type=int, default=32)
-    p.add_argument("--max-batch", type=int, default=256)
-    p.add_argument("--workspace-gib", type=float, default=4.0)
+    from demos.resnet50.common import positive_float, positive_int
+
+    p.add_argument("--min-batch", type=positive_int, default=1, help="smallest batch of the profile (default 1)")
+    p.add_argument("--opt-batch", type=positive_int, default=32, help="batch the builder tunes for (default 32)")
+    p.add_argument("--max-batch", type=positive_int, default=256, help="largest batch of the profile (default 256)")
+    p.add_argument("--workspace-gib", type=positive_float, default=4.0,
+                   help="builder workspace memory limit in GiB (default 4)")
     p.add_argument("--trt10-fp16", action="store_true",
                    help="TensorRT 10 only: also build fp32.onnx with BuilderFlag.FP16 (weak typing)")
     p.add_argument("--force", action="store_true", help="rebuild even if the engine is up to date")
+
+
+def check_arguments(args) -> None:
+    if not args.min_batch <= args.opt_batch <= args.max_batch:
+        raise UserError(f"the batch profile needs --min-batch <= --opt-batch <= --max-batch, got "
+                        f"{args.min_batch}, {args.opt_batch}, {args.max_batch}")
 
 
 def run(args) -> list[dict]:

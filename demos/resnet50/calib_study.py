@@ -20,7 +20,6 @@ of one group of classes only) show what bad calibration data does.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import tempfile
@@ -105,27 +104,15 @@ def mcnemar(a_correct: np.ndarray, b_correct: np.ndarray) -> dict:
 # --- Models ---------------------------------------------------------------------------------------------
 
 def placement(fp32_path, out: Path, x: np.ndarray) -> Path:
-    """ModelOpt's Q/DQ placement for ``fp32_path`` (its ``max`` model), cached beside ``out`` by key.
+    """ModelOpt's Q/DQ placement for ``fp32_path`` (its ``max`` model), kept at ``out`` and reused while its key
+    (FP32 model hash, hash of ``x``, library versions; stored in the file) matches: :func:`demos.resnet50.ptq.placement`.
 
     Only the placement (which tensors get Q/DQ) and the weight scales are used: every activation scale is
-    overwritten by :meth:`Quantizer.model`. The key holds the FP32 model hash and the ModelOpt version.
+    overwritten by :meth:`Quantizer.model`.
     """
-    import importlib.metadata as md
-
     from demos.resnet50 import ptq
 
-    key = {"onnx_sha256": files.sha256_file(fp32_path), "modelopt": md.version("nvidia-modelopt"),
-           "onnx": md.version("onnx")}
-    key_file = Path(out).with_suffix(".key.json")
-    if Path(out).exists() and key_file.exists():
-        try:
-            if files.read_json(key_file).get("key") == key and files.sha256_file(out) == files.read_json(key_file).get("sha256"):
-                return Path(out)
-        except UserError:
-            pass
-    ptq.modelopt_quantize(fp32_path, out, x, "max")
-    files.write_json(key_file, {"key": key, "sha256": files.sha256_file(out)})
-    return Path(out)
+    return ptq.placement(fp32_path, out, x)
 
 
 def unquantize(model, tensors) -> dict:
@@ -220,7 +207,7 @@ class Evaluator:
         key = {"model_sha256": model_sha, "images_sha256": hashlib.sha256(self.x.tobytes()).hexdigest(),
                "onnxruntime": onnxruntime.__version__, "batch": self.batch}
         path = Path(self.cache) / f"logits_{model_sha[:16]}.npz"
-        hit = files.load_cache(path, key)
+        hit = files.load_cache(path, key, rows={"logits": len(self.x)})
         if hit is not None:
             return self.score(hit[0]["logits"])
         logits = self.logits_of(model_or_path, self.x, self.batch)
@@ -501,7 +488,7 @@ def run_study(fp32_path, workdir: Path, folder: Path, n_calib: int = 500, counts
     return {
         "study": "int8_calibration", "model": spec.name, "weights": spec.weights_label, "real_weights": True,
         "fp32_onnx": {"path": str(fp32_path), "sha256": files.sha256_file(fp32_path)},
-        "data": {"folder": str(folder), "split": f"calibration = the demo's calibration pool (sha256(path) % 5 == 0) "
+        "data": {"folder": str(folder), "split": f"calibration = the demo's calibration pool ({data.SPLIT_RULE}) "
                  f"topped up with the first images of its evaluation pool to {len(calib_items)}; evaluation = the "
                  f"other {len(eval_items)} images", "calibration_images": stats_c.to_dict(),
                  "evaluation_images": stats_e.to_dict(), "calibration_sha256": data.data_hash(calib_items),
@@ -519,28 +506,33 @@ def run_study(fp32_path, workdir: Path, folder: Path, n_calib: int = 500, counts
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m demos.resnet50.calib_study", description=__doc__.splitlines()[0])
+    from demos.errors import run_cli
+    from demos.resnet50 import common
+
+    p = common.OneLineParser(prog="python -m demos.resnet50.calib_study", description=__doc__.splitlines()[0])
     p.add_argument("--onnx", type=Path, required=True, help="FP32 ONNX with real weights (from the export stage)")
     p.add_argument("--data", type=Path, default=data.SAMPLES)
-    p.add_argument("--calib-images", type=int, default=500)
+    p.add_argument("--calib-images", type=common.positive_int, default=500,
+                   help="calibration images of the study's split (default 500)")
     p.add_argument("--workdir", type=Path, default=Path("build") / "calib_study")
-    p.add_argument("--sens-images", type=int, default=16, help="evaluation images for per-layer sensitivity")
+    p.add_argument("--sens-images", type=common.positive_int, default=16,
+                   help="evaluation images for per-layer sensitivity (default 16)")
     p.add_argument("--out", type=Path, required=True, help="JSON result file")
-    args = p.parse_args(argv)
-    try:
-        if args.out.suffix != ".json":
+
+    def study() -> None:
+        args = p.parse_args(argv)
+        if args.out.suffix != ".json" or args.out.is_dir():
             raise UserError(f"--out {args.out}: give a .json file name")
-        if args.sens_images <= 0:
-            raise UserError(f"--sens-images must be positive, got {args.sens_images}")
         counts = tuple(c for c in COUNTS if c < args.calib_images) + (args.calib_images,)
-        rec = run_study(args.onnx, args.workdir, args.data, args.calib_images, counts, sens_images=args.sens_images)
+        from demos.resnet50.workdir import Workdir
+
+        with Workdir(args.workdir).session("calib_study", 64 * 2**20):
+            rec = run_study(args.onnx, args.workdir, args.data, args.calib_images, counts, sens_images=args.sens_images)
         rec["command"] = "python -m demos.resnet50.calib_study " + " ".join(argv if argv is not None else sys.argv[1:])
         files.write_json(args.out, rec)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out}")
-    return 0
+        print(f"wrote {args.out}")
+
+    return run_cli(study)
 
 
 if __name__ == "__main__":

@@ -356,9 +356,8 @@ def _quantize_best(fp32_path, out, calibration: np.ndarray, reduce_range: str = 
 
     model = onnx_tools.load(fp32_path)
     use_rr = (not has_vnni()) if reduce_range == "auto" else reduce_range == "on"
-    # ORT's recommendation for CPUs without VNNI: 7-bit weights for every dense conv and Gemm. (Measured on
-    # EfficientNet-Lite0: keeping 8 bits where inputs are ReLU outputs is not safe either: a ReLU6 output
-    # saturated at 6 is the top uint8 code, and one such layer cost 1.5 points.)
+    # ORT's recommendation for CPUs without VNNI: 7-bit weights for every dense conv and Gemm. Keeping 8 bits
+    # where inputs are ReLU outputs is not safe either: a ReLU6 output saturated at 6 is the top uint8 code.
     rr = _dense_conv_weight_overrides(model) if use_rr else {}
     extra = {"TensorQuantOverrides": rr} if rr else {}
     extra.update(NO_LOGIT_QUANT)

@@ -5,8 +5,8 @@ Backends:
 ``ort``   ONNX Runtime on CPU, the reference for numerics. A TensorRT Q/DQ model (FP32 weights behind Q/DQ)
           is run with basic graph optimizations only, i.e. as exact float emulation of the quantized math
           TensorRT performs; with all optimizations ORT would replace it by its own x86 integer kernels,
-          whose u8 x s8 products saturate in int16 on CPUs without VNNI and change the numbers (seen here:
-          EfficientNet-Lite0 ``max``: 84.0 % emulated, 55 % with ORT's kernels on an AVX2-only CPU).
+          whose u8 x s8 products saturate in int16 on CPUs without VNNI and can change the accuracy a lot
+          (``--ort-optimization all`` shows it on such a CPU).
           The CPU INT8 forms (int8 weights) are run with all optimizations: that is their deployment.
 ``torch`` the original PyTorch model (FP32; on a GPU also FP16/BF16), as a cross-check of the export.
 ``trt``   TensorRT engines (``engines/*.plan``); needs TensorRT and a GPU.
@@ -28,7 +28,7 @@ import numpy as np
 
 from demos import data, files, onnx_tools
 from demos.errors import MissingRuntime, UserError
-from demos.resnet50 import common
+from demos.resnet50 import common, workdir
 from demos.resnet50.workdir import Workdir
 
 BACKENDS = ("ort", "torch", "trt")
@@ -81,7 +81,9 @@ def torch_logits(spec, batches, device: str = "cpu", dtype: str = "fp32") -> np.
 
     from demos import models
 
-    model, _ = models.build(spec.name, spec.weights)
+    model, now = models.build(spec.name, spec.weights)
+    if spec.weights_sha256 and now.weights_sha256 != spec.weights_sha256:
+        raise UserError(f"the weights {spec.weights} changed since the model was exported; export it again")
     dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
     model = model.to(device=device, dtype=dt)
     out = []
@@ -105,7 +107,7 @@ def reference_logits(fp32_path, wd: Workdir, xs, data_hash: str) -> np.ndarray:
 
     key = {"onnx_sha256": files.sha256_file(fp32_path), "data_sha256": data_hash, "onnxruntime": onnxruntime.__version__}
     cache = wd.cache / f"fp32_logits_{data_hash[:12]}.npz"
-    hit = files.load_cache(cache, key)
+    hit = files.load_cache(cache, key, rows={"logits": sum(len(x) for x in xs)})
     if hit is not None:
         return hit[0]["logits"]
     logits, _ = ort_logits(fp32_path, xs)
@@ -120,16 +122,51 @@ def default_models(wd: Workdir) -> list[Path]:
     return found
 
 
-def evaluate(wd: Workdir, models: list[Path], items, backends=("ort",), batch: int = 32,
-             threads: int | None = None, optimization: str = "auto") -> list[dict]:
+def check_models(wd: Workdir, models: list[Path]):
+    """The FP32 reference of the workdir and its hash, after checking that every model in ``models`` can be
+    compared with it: the same model and weights, made from this very ``fp32.onnx``, taking its images and
+    giving 1000 ImageNet logits. Raises a one-line :class:`UserError` before anything is evaluated or written."""
     fp32 = wd.path("fp32.onnx")
     ref_model = onnx_tools.load(fp32, "FP32 reference model")
     spec = onnx_tools.spec_of(ref_model, fp32)
+    fp32_sha = files.sha256_file(fp32)
+    for path in models:
+        model = ref_model if Path(path).resolve() == fp32.resolve() else onnx_tools.load(path)
+        mspec = onnx_tools.spec_of(model, path)
+        if mspec.name != spec.name or mspec.weights != spec.weights:
+            raise UserError(f"{path} is {mspec.name} ({mspec.weights}), but the workdir's FP32 model is "
+                            f"{spec.name} ({spec.weights}); use one workdir per model")
+        if model is not ref_model:
+            workdir.check_lineage(path, model, fp32, fp32_sha)
+        common.check_image_input(model, mspec, path)
+        classes = _static_classes(model)
+        if classes is not None and classes != NUM_CLASSES:
+            raise UserError(f"{path} gives {classes} outputs per image, but the labels are ImageNet's "
+                            f"{NUM_CLASSES} classes; evaluate an ImageNet classifier")
+    return fp32, spec, fp32_sha
+
+
+NUM_CLASSES = 1000
+
+
+def _static_classes(model) -> int | None:
+    dims = model.graph.output[0].type.tensor_type.shape.dim
+    if len(dims) == 2 and dims[1].HasField("dim_value"):
+        return dims[1].dim_value
+    return None
+
+
+def evaluate(wd: Workdir, models: list[Path], items, backends=("ort",), batch: int = 32,
+             threads: int | None = None, optimization: str = "auto") -> list[dict]:
+    fp32, spec, fp32_sha = check_models(wd, models)
     stats = data.LoadStats()
     xs, labels = _eval_images(items, spec, stats, batch)
     data_hash = data.data_hash(items)
     ref = reference_logits(fp32, wd, xs, data_hash)
-    dataset = {"folder": str(Path(items[0].path).parent), "split": "evaluation pool (sha256(path) % 5 != 0)",
+    if ref.ndim != 2 or ref.shape[1] != NUM_CLASSES:
+        raise UserError(f"{fp32} gives outputs of shape {list(ref.shape)[1:]} per image, but the labels are "
+                        f"ImageNet's {NUM_CLASSES} classes; evaluate an ImageNet classifier")
+    dataset = {"folder": str(Path(items[0].path).parent), "split": f"evaluation pool (not {data.SPLIT_RULE})",
                "requested": len(items), "data_sha256": data_hash, **stats.to_dict()}
     results = []
     from tqdm.auto import tqdm
@@ -138,10 +175,6 @@ def evaluate(wd: Workdir, models: list[Path], items, backends=("ort",), batch: i
     for path, backend in tqdm(jobs, desc="eval models", unit="model", leave=False):
         name = Path(path).stem
         model = onnx_tools.load(path)
-        mspec = onnx_tools.spec_of(model, path)
-        if mspec.name != spec.name or mspec.weights != spec.weights:
-            raise UserError(f"{path} is {mspec.name} ({mspec.weights}), but the workdir's FP32 model is "
-                            f"{spec.name} ({spec.weights}); use one workdir per model")
         t0 = time.perf_counter()
         detail = {}
         if backend == "ort":
@@ -165,14 +198,20 @@ def evaluate(wd: Workdir, models: list[Path], items, backends=("ort",), batch: i
                 print(f"skipped trt {name}: no engine {engine} (run the build stage on a machine with TensorRT)")
                 continue
             logits = runtime.run_engine_batches(engine, xs)
+        if logits.shape != ref.shape:
+            raise UserError(f"{path} gave logits of shape {list(logits.shape)}, the FP32 model {list(ref.shape)}; "
+                            f"evaluate an ImageNet classifier with {NUM_CLASSES} outputs")
         m = metrics(logits, labels, ref, spec.real_weights)
+        model_sha = files.sha256_file(path)
+        inputs = {"fp32_sha256": fp32_sha, "model_sha256": model_sha, "data_sha256": data_hash, "backend": backend,
+                  "ort_graph_optimization": detail.get("ort_graph_optimization"), "batch": batch}
         rec = {"model_file": str(path), "variant": name, "backend": backend, "model": spec.name,
-               "weights": spec.weights_label, "real_weights": spec.real_weights,
+               "weights": spec.weights_label, "real_weights": spec.real_weights, "model_sha256": model_sha,
                **m.to_dict(), "seconds": round(time.perf_counter() - t0, 2), "dataset": dataset, **detail}
         if not spec.real_weights:
             rec["accuracy_note"] = NO_ACCURACY
         results.append(rec)
-        wd.record("eval", f"{name}_{backend}", rec)
+        wd.record("eval", f"{name}_{backend}", rec, inputs=inputs)
         acc = (f"top-1 {100 * m.top1:5.2f}%  top-5 {100 * m.top5:5.2f}%" if m.top1 is not None
                else "top-1 n/a (random weights)")
         print(f"{name:22s} {backend:5s} {acc}  agreement {100 * m.agreement:6.2f}%  rel L2 {m.rel_l2:.2e}  "
@@ -184,8 +223,9 @@ def add_arguments(p) -> None:
     p.add_argument("--models", nargs="+", type=Path,
                    help="ONNX files (default: every model the stages wrote into WORKDIR)")
     p.add_argument("--backend", nargs="+", default=["ort"], choices=BACKENDS)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads")
+    p.add_argument("--batch", type=common.positive_int, default=32, help="images per inference call (default 32)")
+    p.add_argument("--threads", type=common.positive_int, default=None,
+                   help="ONNX Runtime intra-op threads (default: ONNX Runtime's choice, one per core)")
     p.add_argument("--ort-optimization", choices=("auto", "basic", "all"), default="auto",
                    help="auto: basic (float emulation) for TensorRT Q/DQ models, all otherwise")
     common.add_data_arguments(p, evaluation=True)
@@ -206,7 +246,6 @@ def run(args) -> list[dict]:
                 raise MissingRuntime(f"the trt backend needs TensorRT and a GPU: {reason}")
             print(f"skipped backend trt: {reason}")
             args.backend = [b for b in args.backend if b != "trt"]
-    if args.batch <= 0:
-        raise UserError(f"--batch must be positive, got {args.batch}")
+    check_models(wd, models)  # before the images are read: a mixed workdir is refused at once
     return evaluate(wd, models, common.evaluation_items(args), args.backend, args.batch, args.threads,
                     args.ort_optimization)

@@ -30,8 +30,12 @@ RESULTS = Path(__file__).resolve().parent / "results"  # committed result files 
 
 
 def convert(fp32_path: str | Path, out: str | Path, calibration: np.ndarray | None = None,
-            data_max: float = 512.0, op_types_to_exclude: list[str] | None = None) -> dict:
-    """Write the FP16 model of ``fp32_path`` to ``out``; ``calibration`` are real inputs for AutoCast."""
+            data_max: float = 512.0, op_types_to_exclude: list[str] | None = None,
+            lineage: tuple[str | None, dict] | None = None) -> dict:
+    """Write the FP16 model of ``fp32_path`` to ``out``; ``calibration`` are real inputs for AutoCast.
+
+    ``lineage``: ``(fp32 sha256, inputs)`` written into the file's metadata (:func:`demos.resnet50.workdir.stamp`).
+    """
     from modelopt.onnx.autocast import convert_to_mixed_precision
 
     src = onnx_tools.load(fp32_path)
@@ -46,6 +50,10 @@ def convert(fp32_path: str | Path, out: str | Path, calibration: np.ndarray | No
                                            data_max=data_max, calibration_data=calib_path,
                                            op_types_to_exclude=op_types_to_exclude or [])
     onnx_tools.set_metadata(model, onnx_tools.metadata(src))
+    if lineage is not None:
+        from demos.resnet50 import workdir
+
+        workdir.stamp(model, *lineage)
     onnx_tools.save(model, out)
     return {"model": spec.name, "weights": spec.weights_label, "real_weights": spec.real_weights,
             "file": str(out), "bytes": Path(out).stat().st_size, "seconds": round(time.perf_counter() - t0, 1),
@@ -229,21 +237,34 @@ def precision_summary(model) -> dict:
 def add_arguments(p) -> None:
     p.add_argument("--onnx", type=Path, help="FP32 ONNX (default WORKDIR/fp32.onnx)")
     p.add_argument("--out", type=Path, help="output (default WORKDIR/fp16.onnx)")
-    p.add_argument("--data-max", type=float, default=512.0,
+    p.add_argument("--data-max", type=common.positive_float, default=512.0,
                    help="keep nodes in FP32 whose activations exceed this magnitude (default 512)")
     p.add_argument("--exclude-op-types", nargs="*", default=[], help="op types to keep in FP32")
-    common.add_data_arguments(p, calib=True)
-    p.set_defaults(calib_count=16)
+    common.add_data_arguments(p, calib=True, calib_default=16)
+
+
+def check_arguments(args) -> None:
+    common.check_out(args)
 
 
 def run(args) -> dict:
+    from demos import files
+    from demos.resnet50 import workdir
+
     wd = Workdir(args.workdir)
     src = common.onnx_arg(args, "onnx", wd, "fp32.onnx")
     out = args.out or wd.path("fp16.onnx")
-    spec = onnx_tools.spec_of(onnx_tools.load(src), src)
+    model = onnx_tools.load(src)
+    spec = onnx_tools.spec_of(model, src)
+    common.check_image_input(model, spec, src)
+    items = common.calibration_items(args)
+    wd.forget("fp16", "fp16")
     stats = data.LoadStats()
-    x, _ = data.load_array(common.calibration_items(args), spec.preprocess, stats, progress="AutoCast data")
-    rec = convert(src, out, x, args.data_max, args.exclude_op_types)
+    x, _ = data.load_array(items, spec.preprocess, stats, progress="AutoCast data")
+    inputs = {"fp32_sha256": workdir.fp32_sha256_of(src, model) or files.sha256_file(src),
+              "data_sha256": data.data_hash(items), "images": len(items), "data_max": args.data_max,
+              "exclude_op_types": sorted(args.exclude_op_types), "versions": common.library_versions()}
+    rec = convert(src, out, x, args.data_max, args.exclude_op_types, lineage=(inputs["fp32_sha256"], inputs))
     rec["images"] = stats.to_dict()
     kept = len(rec["fp32_nodes"])
     print(f"FP16 model -> {out}: {sum(rec['fp16_nodes'].values())} nodes in FP16, {kept} kept in FP32, "
@@ -252,5 +273,5 @@ def run(args) -> dict:
         print(f"  kept in FP32: {node}: {reason}")
     for warning in rec["autocast_warnings"]:
         print(f"  AutoCast: {warning}")
-    wd.record("fp16", "fp16", rec)
+    wd.record("fp16", "fp16", rec, inputs=inputs)
     return rec

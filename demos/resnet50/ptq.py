@@ -37,7 +37,7 @@ import numpy as np
 
 from demos import data, files, onnx_tools
 from demos.errors import UserError
-from demos.resnet50 import calibration, common, cpu_int8, qdq
+from demos.resnet50 import calibration, common, cpu_int8, qdq, workdir
 from demos.resnet50.workdir import Workdir
 
 MODELOPT_METHODS = ("max", "entropy")  # what ModelOpt's ONNX INT8 PTQ really implements
@@ -63,8 +63,11 @@ class _NoGpuCount(logging.Filter):
 
 
 def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_precision: str = "fp32",
-                      batch: int = 8):
-    """ModelOpt ONNX PTQ on a copy of ``fp32_path``; returns the quantized ONNX model (also saved to ``out``)."""
+                      batch: int = 8, lineage: tuple[str | None, dict] | None = None):
+    """ModelOpt ONNX PTQ on a copy of ``fp32_path``; returns the quantized ONNX model (also saved to ``out``).
+
+    ``lineage``: ``(fp32 sha256, inputs)`` written into the file's metadata (:func:`demos.resnet50.workdir.stamp`).
+    """
     if method not in MODELOPT_METHODS:
         raise ValueError(f"ModelOpt's ONNX PTQ implements {MODELOPT_METHODS}, not {method!r}")
     from modelopt.onnx.logging_config import logger as modelopt_logger
@@ -94,21 +97,54 @@ def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_preci
             print("note: ModelOpt found no NVIDIA driver (NVML) and calibrated on the CPU, as asked")
         model = onnx_tools.load(result)
     onnx_tools.set_metadata(model, onnx_tools.metadata(src))
+    if lineage is not None:
+        workdir.stamp(model, *lineage)
     onnx_tools.save(model, out)
     return model
+
+
+def placement(fp32_path, out, x: np.ndarray, high_precision: str = "fp32", data_hash: str | None = None) -> Path:
+    """ModelOpt's Q/DQ placement for ``fp32_path`` (its ``max`` model on ``x``), kept at ``out`` and reused only
+    while the key of its inputs (FP32 model hash, data hash, high precision, library versions), stored in the
+    file's metadata, is the same.
+
+    The placement says which tensors get Q/DQ and holds the weight scales; the project's calibrators overwrite
+    its activation scales.
+    """
+    import hashlib
+
+    fp32_sha = files.sha256_file(fp32_path)
+    key = {"placement_of": fp32_sha, "data_sha256": data_hash or hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest(),
+           "high_precision": high_precision, "versions": common.library_versions()}
+    out = Path(out)
+    if out.is_file():
+        meta = onnx_tools.metadata(onnx_tools.load(out, "Q/DQ placement"))
+        if meta.get(workdir.INPUTS_KEY) == files.sha256_json(key):
+            return out
+    modelopt_quantize(fp32_path, out, x, "max", high_precision, lineage=(fp32_sha, key))
+    return out
 
 
 def quantize_all(fp32_path, wd: Workdir, items: list[data.Item], methods=calibration.METHODS,
                  entropy_source: str = "modelopt", percentile: float = 99.99, high_precision: str = "fp32",
                  cpu_forms: bool = True, cpu_from: str = "max", reduce_range: str = "auto") -> dict:
-    """Write ``int8_<method>.onnx`` for each method (and the CPU forms); return the stage record."""
+    """Write ``int8_<method>.onnx`` for each method (and the CPU forms); return the stage record.
+
+    Every file carries the hash of ``fp32_path`` and of its own inputs (calibration data, method, options,
+    versions) in its metadata; the record lists them under ``inputs``.
+    """
     global _NO_NVML_NOTED
     _NO_NVML_NOTED = False  # the NVML note, if any, once per stage run
     src = onnx_tools.load(fp32_path)
     spec = onnx_tools.spec_of(src, fp32_path)
+    common.check_image_input(src, spec, fp32_path)
+    fp32_sha = workdir.fp32_sha256_of(fp32_path, src) or files.sha256_file(fp32_path)
     stats = data.LoadStats()
     x, _ = data.load_array(items, spec.preprocess, stats, progress="calibration images")
     data_hash = data.data_hash(items)
+    base = {"fp32_sha256": fp32_sha, "data_sha256": data_hash, "images": len(items), "high_precision": high_precision,
+            "versions": common.library_versions()}
+    methods = sorted(methods, key=lambda m: m != "max")  # max first: its model is the others' placement
     t0 = time.perf_counter()
     collection = calibration.collect(fp32_path, lambda: (x[i:i + 8] for i in range(0, len(x), 8)),
                                      cache=wd.cache / f"activations_{data_hash[:12]}.npz", data_hash=data_hash,
@@ -117,35 +153,44 @@ def quantize_all(fp32_path, wd: Workdir, items: list[data.Item], methods=calibra
     cals = calibration.calibrators(percentile)
     record = {"model": spec.name, "weights": spec.weights_label, "real_weights": spec.real_weights,
               "calibration": {"images": stats.to_dict(), "data_sha256": data_hash, "folder": str(items[0].path.parent),
-                              "split": "calibration pool (sha256(path) % 5 == 0)", "seconds": round(collect_s, 1),
+                              "split": f"calibration pool ({data.SPLIT_RULE})", "seconds": round(collect_s, 1),
                               "cached": collection.cached, "tensors": len(collection.collectors)},
-              "high_precision": high_precision, "models": {}}
+              "high_precision": high_precision, "models": {}, "inputs": base}
 
-    placement = None
+    place = None
     for method in methods:
         t0 = time.perf_counter()
         out = wd.path(f"int8_{method}.onnx")
+        inputs = {**base, "method": method}
+        if method == "percentile":
+            inputs["percentile"] = percentile
+        if method == "entropy":
+            inputs["entropy_source"] = entropy_source
         if method == "max" or (method == "entropy" and entropy_source == "modelopt"):
-            model = modelopt_quantize(fp32_path, out, x, method, high_precision)
+            model = modelopt_quantize(fp32_path, out, x, method, high_precision, lineage=(fp32_sha, inputs))
             source = f"ModelOpt ONNX PTQ ({method})"
         else:
-            if placement is None:
-                placement = _placement(fp32_path, wd, x, high_precision)
-            model = onnx_tools.load(placement)
+            if place is None:
+                place = placement(fp32_path, wd.cache / "placement.onnx", x, high_precision, data_hash)
+            model = onnx_tools.load(place)
             wanted = qdq.activation_quantizers(model)
             amax = collection.amax(cals[method], wanted)
             report = qdq.write_amax(model, amax)
             if report["kept"]:
                 print(f"note: {len(report['kept'])} quantizer(s) kept ModelOpt's scale (all-zero activations): "
                       f"{report['kept'][:3]}")
+            workdir.stamp(model, fp32_sha, inputs)
             onnx_tools.save(model, out)
             source = f"project calibrator ({method}) written into ModelOpt's Q/DQ placement"
         if method == "max":
-            placement = out
+            place = out
         amax = qdq.read_amax(model)
-        files.write_json(out.with_suffix(".amax.json"), {"method": method, "source": source, "amax": amax})
+        files.write_json(out.with_suffix(".amax.json"), {"method": method, "source": source, "amax": amax,
+                                                         "fp32_sha256": fp32_sha, "inputs": inputs,
+                                                         "onnx_sha256": files.sha256_file(out)})
         files.write_text(out.with_suffix(".calib.cache"), qdq.calibration_cache_text(amax))
         entry = {"file": str(out), "source": source, "quantized_activations": len(amax),
+                 "sha256": files.sha256_file(out), "inputs_sha256": files.sha256_json(inputs),
                  "seconds": round(time.perf_counter() - t0, 1)}
         if method == "max":
             entry["max_check"] = _compare_max(collection, amax)
@@ -154,15 +199,11 @@ def quantize_all(fp32_path, wd: Workdir, items: list[data.Item], methods=calibra
 
     if cpu_forms:
         record["cpu_forms"] = _cpu_forms(fp32_path, wd, x, collection, cals, cpu_from, reduce_range)
+        for form, r in record["cpu_forms"].items():  # written by ONNX Runtime's quantizer: stamped afterwards
+            inputs = {**base, "cpu_form": form, "cpu_from": cpu_from, "reduce_range": reduce_range}
+            workdir.stamp_file(r["file"], fp32_sha, inputs)
+            r.update(sha256=files.sha256_file(r["file"]), inputs_sha256=files.sha256_json(inputs))
     return record
-
-
-def _placement(fp32_path, wd: Workdir, x, high_precision) -> Path:
-    """ModelOpt's max model, reused as the Q/DQ placement for the project's calibrators."""
-    out = wd.path("int8_max.onnx")
-    if not out.exists():
-        modelopt_quantize(fp32_path, out, x, "max", high_precision)
-    return out
 
 
 def _compare_max(collection, modelopt_amax: dict[str, float]) -> dict:
@@ -198,7 +239,8 @@ def add_arguments(p) -> None:
     p.add_argument("--methods", nargs="+", default=list(calibration.METHODS), choices=calibration.METHODS)
     p.add_argument("--entropy-source", choices=("modelopt", "project"), default="modelopt",
                    help="entropy via ModelOpt (ORT's KL calibrator) or the project's TensorRT-style KL calibrator")
-    p.add_argument("--percentile", type=float, default=99.99)
+    p.add_argument("--percentile", type=common.percentile, default=99.99,
+                   help="percentile of |activation| the percentile calibrator keeps (0-100, default 99.99)")
     p.add_argument("--high-precision", choices=("fp32", "fp16"), default="fp32",
                    help="precision of the non-quantized parts (fp32: checkable on ONNX Runtime CPU)")
     p.add_argument("--no-cpu-forms", dest="cpu_forms", action="store_false",
@@ -212,18 +254,23 @@ def add_arguments(p) -> None:
     common.add_data_arguments(p, calib=True)
 
 
+def check_arguments(args) -> None:
+    if args.cpu_forms and args.cpu_from not in args.methods:
+        raise UserError(f"--cpu-from {args.cpu_from} must be one of --methods ({' '.join(args.methods)})")
+
+
 def run(args) -> dict:
     wd = Workdir(args.workdir)
     src = common.onnx_arg(args, "onnx", wd, "fp32.onnx")
-    onnx_tools.spec_of(onnx_tools.load(src), src)
-    if args.cpu_forms and args.cpu_from not in args.methods:
-        raise UserError(f"--cpu-from {args.cpu_from} must be one of --methods ({' '.join(args.methods)})")
+    model = onnx_tools.load(src)
+    common.check_image_input(model, onnx_tools.spec_of(model, src), src)
     items = common.calibration_items(args)
+    wd.forget("ptq", "int8")  # from here on, the files of the last run change: its record no longer holds
     rec = quantize_all(src, wd, items, args.methods, args.entropy_source, args.percentile, args.high_precision,
                        args.cpu_forms, args.cpu_from, args.reduce_range)
     if args.trt10_legacy:
         from demos.trt import legacy
 
         rec["trt10_legacy"] = legacy.calibrate_from_args(src, wd, items, args)
-    wd.record("ptq", "int8", rec)
+    wd.record("ptq", "int8", rec, inputs=rec.pop("inputs"))
     return rec

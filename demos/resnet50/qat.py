@@ -193,8 +193,10 @@ def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batc
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
-    if epochs < 1 or batch < 1 or lr <= 0:
+    if epochs < 1 or batch < 1 or not (math.isfinite(lr) and lr > 0):
         raise UserError("epochs, batch and lr must be positive")
+    if not (math.isfinite(label_weight) and label_weight >= 0):
+        raise UserError(f"the label weight must be 0 or more, got {label_weight}")
     torch.manual_seed(seed)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -225,6 +227,9 @@ def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batc
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 lrs.append(opt.param_groups[0]["lr"])
+                if not math.isfinite(loss.item()):  # never export (or record) a model trained into NaN
+                    raise UserError(f"QAT diverged: the loss is {loss.item()} at step {len(losses) + 1}; "
+                                    "lower --lr and rerun")
                 opt.step()
                 sched.step()
                 losses.append(loss.item())
@@ -240,27 +245,41 @@ def finetune(model, teacher, x: np.ndarray, y: np.ndarray, epochs: int = 1, batc
 
 def qat(spec, x: np.ndarray, y: np.ndarray, out: Path, epochs: int = 1, batch: int = 16, lr: float = 1e-5,
         label_weight: float = 0.0, seed: int = 0, weight_scales: str = "per-channel", fold_bn: bool = False,
-        optimizer: str = "sgd") -> dict:
+        optimizer: str = "sgd", lineage: tuple[str | None, dict] | None = None) -> dict:
+    """Calibrate (PTQ, ``max``), fine-tune and export ``spec``'s model to ``out``; return the record.
+
+    ResNet50 also gets quantizers on the identity input of its residual adds (:func:`add_residual_quantizers`),
+    the placement TensorRT wants and ModelOpt's ONNX PTQ writes for the ``ptq`` stage, so that the PTQ and QAT
+    models quantize the same tensors. ``lineage``: ``(fp32 sha256, inputs)`` for the file's metadata.
+    """
     import torch
 
     torch.manual_seed(seed)
-    model, _ = models.build(spec.name, spec.weights)
+    model, now = models.build(spec.name, spec.weights)
+    if spec.weights_sha256 and now.weights_sha256 != spec.weights_sha256:
+        raise UserError(f"the weights {spec.weights} changed since the model was exported; export it again")
     folded = fold_batchnorm(model) if fold_bn else 0
     teacher = copy.deepcopy(model).eval()
     t0 = time.perf_counter()
-    model = calibrate(model, x, weight_scales, batch=max(batch, 32))  # PTQ (max) with fake quantizers
+    residual = spec.name == "resnet50"
+    model = calibrate(model, x, weight_scales, batch=max(batch, 32), residual=residual)  # PTQ (max), fake quantizers
     calib_s = time.perf_counter() - t0
     hist = finetune(model, teacher, x, y, epochs, batch, lr, optimizer, label_weight, seed)
 
     onnx_model = export_qdq(model, x[:2])
     onnx_tools.set_metadata(onnx_model, spec.to_metadata())
+    if lineage is not None:
+        from demos.resnet50 import workdir
+
+        workdir.stamp(onnx_model, *lineage)
     onnx_tools.save(onnx_model, out)
     check = _check_export(model, out, x[:8])
     losses = hist.pop("losses")
     hist.pop("lrs")
     return {"model": spec.name, "weights": spec.weights_label, "real_weights": spec.real_weights, "file": str(out),
             "config": describe_config(weight_scales), "weight_scales": weight_scales,
-            "batchnorm_folded": folded, "images": len(x), **hist, "loss_first": losses[0], "loss_last": losses[-1],
+            "batchnorm_folded": folded, "residual_quantizers": residual, "images": len(x), **hist,
+            "loss_first": losses[0], "loss_last": losses[-1],
             "calibration_seconds": round(calib_s, 1), "exporter": "torchscript (dynamo=False)",
             "export_check": check}
 
@@ -325,7 +344,7 @@ def cached_study(cache_dir: Path, train, evaluation, **params) -> tuple[dict, di
 
     key = _key(train=train.data_hash, evaluation=evaluation.data_hash, params=params)
     path, onnx_path = Path(cache_dir) / "study.npz", Path(cache_dir) / "int8_qat_study.onnx"
-    hit = files.load_cache(path, key)
+    hit = files.load_cache(path, key, rows={k: len(evaluation.labels) for k in ("fp32", "ptq", "qat")})
     if hit is not None and onnx_path.exists() and files.sha256_file(onnx_path) == hit[1]["onnx_sha256"]:
         return hit[1]["record"], hit[0], onnx_path
     record, model, arrays = study("efficientnet_lite0", "pretrained", (train.array, train.labels),
@@ -431,10 +450,11 @@ def add_inputs(onnx_model) -> list[dict]:
 def add_arguments(p) -> None:
     p.add_argument("--onnx", type=Path, help="FP32 ONNX whose weights to start from (default WORKDIR/fp32.onnx)")
     p.add_argument("--out", type=Path, help="output (default WORKDIR/int8_qat.onnx)")
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-5)
-    p.add_argument("--label-weight", type=float, default=0.0, help="weight of cross-entropy on labels (default 0)")
+    p.add_argument("--epochs", type=common.positive_int, default=2, help="passes over the images (default 2)")
+    p.add_argument("--batch", type=common.positive_int, default=16, help="images per training step (default 16)")
+    p.add_argument("--lr", type=common.positive_float, default=1e-5, help="initial learning rate (default 1e-5)")
+    p.add_argument("--label-weight", type=common.nonnegative_float, default=0.0,
+                   help="weight of cross-entropy on labels (default 0)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
     p.add_argument("--weight-scales", choices=WEIGHT_SCALES, default="per-channel",
                    help="per-tensor-depthwise / per-tensor: one weight scale per tensor there (default per-channel)")
@@ -442,56 +462,70 @@ def add_arguments(p) -> None:
     common.add_data_arguments(p, calib=True)
 
 
+def check_arguments(args) -> None:
+    common.check_out(args)
+
+
 def run(args) -> dict:
+    from demos import files
+    from demos.resnet50 import workdir
+
     wd = Workdir(args.workdir)
     src = common.onnx_arg(args, "onnx", wd, "fp32.onnx")
-    spec = onnx_tools.spec_of(onnx_tools.load(src), src)
+    model = onnx_tools.load(src)
+    spec = onnx_tools.spec_of(model, src)
+    common.check_image_input(model, spec, src)
     if spec.weights not in ("random", "imagenet", "pretrained") and not Path(spec.weights).is_file():
         raise UserError(f"{src} was exported from weights {spec.weights}, which no longer exist; re-export")
-    if args.epochs < 1 or args.batch < 1 or args.lr <= 0:
-        raise UserError("--epochs, --batch and --lr must be positive")
     items = common.calibration_items(args)
+    wd.forget("qat", "int8_qat")
     stats = data.LoadStats()
     x, y = data.load_array(items, spec.preprocess, stats, progress="QAT images")
     out = args.out or wd.path("int8_qat.onnx")
+    data_hash = data.data_hash(items)
+    inputs = {"fp32_sha256": workdir.fp32_sha256_of(src, model) or files.sha256_file(src), "data_sha256": data_hash,
+              "images": len(items), "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+              "label_weight": args.label_weight, "optimizer": args.optimizer, "weight_scales": args.weight_scales,
+              "fold_bn": args.fold_bn, "code_sha256": files.sha256_file(__file__), "versions": common.library_versions()}
     rec = qat(spec, x, y, out, args.epochs, args.batch, args.lr, args.label_weight,
-              weight_scales=args.weight_scales, fold_bn=args.fold_bn, optimizer=args.optimizer)
-    rec["data"] = {"folder": str(args.data), "split": "calibration pool", "data_sha256": data.data_hash(items),
+              weight_scales=args.weight_scales, fold_bn=args.fold_bn, optimizer=args.optimizer,
+              lineage=(inputs["fp32_sha256"], inputs))
+    rec["data"] = {"folder": str(args.data), "split": "calibration pool", "data_sha256": data_hash,
                    **stats.to_dict()}
     print(f"QAT: {rec['steps']} step{'s' * (rec['steps'] != 1)} on {rec['images']} images, loss {rec['loss_first']:.4f} -> {rec['loss_last']:.4f}; "
           f"exported -> {out} (ORT vs PyTorch fake-quant: rel L2 {rec['export_check']['rel_l2_vs_torch_fakequant']:.1e})")
-    wd.record("qat", "int8_qat", rec)
+    wd.record("qat", "int8_qat", rec, inputs=inputs)
     return rec
 
 
 # --- The recorded study: python -m demos.resnet50.qat -------------------------------------------------------
 
 def _study_main(argv=None) -> None:
-    import argparse
-
     from demos import files, provenance
 
-    p = argparse.ArgumentParser(prog="python -m demos.resnet50.qat",
-                                description="PTQ vs QAT on EfficientNet-Lite0 (real weights), recorded as JSON")
+    p = common.OneLineParser(prog="python -m demos.resnet50.qat",
+                             description="PTQ vs QAT on EfficientNet-Lite0 (real weights), recorded as JSON")
     p.add_argument("--out", type=Path, required=True, help="result JSON (written atomically)")
     p.add_argument("--data", type=Path, default=data.SAMPLES)
-    p.add_argument("--eval-count", type=int, default=None, help="first N evaluation images (default all)")
-    p.add_argument("--calib-count", type=int, default=64, help="calibration images for PTQ (default 64)")
+    p.add_argument("--eval-count", type=common.positive_int, default=None, help="first N evaluation images (default all)")
+    p.add_argument("--calib-count", type=common.positive_int, default=64, help="calibration images for PTQ (default 64)")
     p.add_argument("--weight-scales", choices=WEIGHT_SCALES, default="per-tensor-depthwise")
     p.add_argument("--no-fold-bn", action="store_true", help="keep BatchNorm separate (default: fold it)")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-5)
+    p.add_argument("--epochs", type=common.positive_int, default=4, help="passes over the images (default 4)")
+    p.add_argument("--batch", type=common.positive_int, default=16, help="images per training step (default 16)")
+    p.add_argument("--lr", type=common.positive_float, default=1e-5, help="initial learning rate (default 1e-5)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
     a = p.parse_args(argv)
-    if a.out.suffix != ".json":
+    if a.out.suffix != ".json" or a.out.is_dir():
         raise UserError(f"--out must name a .json file, got {a.out}")
     if not a.data.is_dir():
         raise UserError(f"image folder {a.data} not found; pass --data FOLDER")
     _, spec = models.build("efficientnet_lite0", "pretrained")
     items = data.discover(a.data)
     train_items = data.split(items, "calibration")
-    eval_items = data.split(items, "evaluation", a.eval_count)
+    eval_items = data.split(items, "evaluation", a.eval_count, strict=a.eval_count is not None)
+    if a.calib_count > len(train_items):
+        raise UserError(f"--calib-count {a.calib_count}: the calibration pool has only {len(train_items)} images")
     train = data.load_array(train_items, spec.preprocess, progress="training images")
     evaluation = data.load_array(eval_items, spec.preprocess, progress="evaluation images")
     rec, _, arrays = study("efficientnet_lite0", "pretrained", train, evaluation, a.weight_scales,

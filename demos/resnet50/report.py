@@ -25,17 +25,99 @@ PRECISION = {"fp32": "FP32", "fp16": "FP16 (AutoCast)", "int8_max": "INT8 PTQ ma
 
 
 def load_results(wd: Workdir, extra: list[Path]) -> list[dict]:
+    """The records of ``wd`` (checked to belong to its model, see :func:`check_lineage`) and the ``extra`` files."""
     paths = sorted(wd.results.glob("*.json")) if wd.results.is_dir() else []
-    out = []
+    own, out = [], []
     for p in [*paths, *extra]:
         rec = files.read_json(p, "result file")
-        if not isinstance(rec, dict):
-            raise UserError(f"{p} is not a result record (expected a JSON object)")
+        check_record(p, rec)
         rec["_file"] = str(p)
-        out.append(rec)
+        (own if p in paths else out).append(rec)
+    check_lineage(wd, own)
+    out = own + out
     if not out:
         raise UserError(f"no results in {wd.results}; run the stages (export, ptq, eval, bench) first")
     return out
+
+
+# What the report reads from each kind of record; a record without it was not written by this demo.
+_REQUIRED = {"eval": ("variant", "backend"), "bench": ("backend", "results"), "build": ("engines",)}
+_BENCH_RESULT = ("variant", "batch", "images_per_s", "latency_ms")
+
+
+def check_record(path: Path, rec) -> None:
+    """Refuse, in one line, a file that is not a result record this report can read."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("stage"), str):
+        raise UserError(f"{path} is not a result record of this demo (a JSON object with a \"stage\"); "
+                        "remove it from results/ or --extra")
+    missing = [k for k in _REQUIRED.get(rec["stage"], ()) if rec.get(k) in (None, "")]
+    if rec["stage"] == "bench" and not missing:
+        for r in rec["results"] if isinstance(rec["results"], list) else [None]:
+            if not isinstance(r, dict) or any(k not in r for k in _BENCH_RESULT) or "p50" not in (r.get("latency_ms") or {}):
+                missing = [f"results[].{k}" for k in _BENCH_RESULT]
+                break
+    if missing:
+        raise UserError(f"{path} is a {rec['stage']} record without {', '.join(missing)} (not written by this "
+                        f"demo, or by an older version); rerun `{rec['stage']}` or delete it")
+
+
+def check_lineage(wd: Workdir, records: list[dict]) -> None:
+    """Refuse records of another model, or of an earlier ``fp32.onnx``, or of files that have changed since.
+
+    The workdir's model is its ``fp32.onnx`` (or, without it, its export record). Every record names the
+    ``fp32.onnx`` it descends from (``fp32_sha256``); evaluation and benchmark results also name the hash of
+    the file they measured, and engines the hash of the ONNX file they were built from.
+    """
+    from demos import onnx_tools
+
+    fp32 = wd.path("fp32.onnx")
+    export = next((r for r in reversed(records) if r.get("stage") == "export"), None)
+    sha, ident = None, None
+    if fp32.is_file():
+        spec = onnx_tools.spec_of(onnx_tools.load(fp32), fp32)
+        sha, ident = files.sha256_file(fp32), (spec.name, spec.weights_label)
+    elif export is not None:
+        sha, ident = export.get("fp32_sha256"), (export.get("model"), export.get("weights"))
+    named = {(r["model"], r.get("weights")) for r in records if r.get("model")}
+    if ident is None and len(named) > 1:
+        raise UserError(f"{wd.results} holds records of {len(named)} models ({', '.join(sorted(m for m, _ in named))}); "
+                        "use one workdir per model")
+    current: dict[str, str | None] = {}
+
+    root = wd.root.resolve()
+
+    def now(path) -> str | None:  # hash of a file of the workdir as it is now (None: not there, or elsewhere)
+        if path not in current:
+            p = Path(path).resolve() if path else None
+            current[path] = files.sha256_file(p) if p and p.is_relative_to(root) and p.is_file() else None
+        return current[path]
+
+    for r in records:
+        where, stage = r["_file"], r["stage"]
+        if stage == "bench" and r.get("backend") != "ort":
+            continue  # PyTorch benchmarks run their own random-weight ResNet50, not the workdir's model
+        if ident is not None and r.get("model") and (r["model"], r.get("weights")) != ident:
+            raise UserError(f"{where} holds results of {r['model']} ({r.get('weights')}), but the workdir's model "
+                            f"is {ident[0]} ({ident[1]}); delete it, or use one workdir per model")
+        if sha is None:
+            continue
+        shas = [r.get("fp32_sha256")] if stage != "bench" else [x.get("fp32_sha256") for x in r["results"]]
+        if stage == "build":
+            shas = []  # engines are checked against their ONNX files below
+        if any(s is None for s in shas):
+            raise UserError(f"{where} does not say which fp32.onnx it was made from (written by an older version "
+                            f"of the demo); rerun `{stage}` or delete it")
+        if any(s != sha for s in shas):
+            raise UserError(f"{where} was made from another fp32.onnx than the workdir's (before the last export); "
+                            f"rerun `{stage}` or delete it")
+        measured = ([(r.get("model_file"), r.get("model_sha256"))] if stage == "eval" else
+                    [(x.get("model_file"), x.get("model_sha256")) for x in r["results"]]
+                    if stage == "bench" else
+                    [(e.get("onnx"), e.get("onnx_sha256")) for e in r["engines"]] if stage == "build" else [])
+        for path, recorded in measured:
+            if recorded is not None and now(path) is not None and now(path) != recorded:
+                raise UserError(f"{where} describes an earlier {Path(path).name} (the file has changed since); "
+                                f"rerun `{stage}` or delete it")
 
 
 def build_report(results: list[dict]) -> dict:

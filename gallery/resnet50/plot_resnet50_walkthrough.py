@@ -223,7 +223,10 @@ cli("eval", "--eval-count", "48")
 # the default), PyTorch on a GPU (``--backend torch-cuda``: FP32, TF32, FP16, BF16, channels-last and
 # ``torch.compile``), and TensorRT engines (``--backend trt``).
 # It warms up first and reports the median of several repeats; the result file records the CPU, GPU,
-# library versions and the machine's load.
+# library versions and the machine's load, and ``bench`` warns when that load is above half the number of
+# CPUs, because other work then changes the figures and even the ratios between models.
+# With ``--iterations 3 --repeats 1``, as here, the speeds below are noise that only shows the command works:
+# measure with the defaults, on a quiet machine.
 #
 # Expect the INT8 Q/DQ model to be *slower* than FP32 on ONNX Runtime: ORT emulates the Q/DQ pairs in float.
 # Real INT8 speed on a CPU needs the CPU INT8 forms that ``ptq`` writes by default (integer weights that
@@ -258,10 +261,12 @@ fig.suptitle(f"Accuracy, CPU throughput and file size of each model of the small
 # %%
 # Full-size results on EfficientNet-Lite0 (CPU)
 # ---------------------------------------------
-# The committed run in ``demos/resnet50/results/cpu_efficientnet_lite0/`` used the same commands with the
-# defaults: all four calibrators on 128 calibration images, two epochs of QAT, accuracy on all 822
-# evaluation images, and the CPU INT8 forms, benchmarked on a two-core CPU.
-# ``demos/resnet50/results/README.md`` lists the exact commands.
+# The committed run in ``demos/resnet50/results/cpu_efficientnet_lite0/`` used the full-size commands of
+# "Copy this" below, with the defaults of every stage: all four calibrators on 128 calibration images, two
+# epochs of QAT, accuracy on all 822 evaluation images, and the CPU INT8 forms, benchmarked on a two-core CPU.
+# One command differs: its ``bench`` also measured the FP16 model
+# (``bench --models fp32 fp16 int8_max cpu_int8_trt_scales cpu_int8_best``).
+# ``demos/resnet50/results/README.md`` lists the exact commands, and ``tools/regenerate_results.sh`` runs them.
 #
 # What to read in it: FP16 and every INT8 model stay close to FP32 in top-1 accuracy on this model and
 # data; the INT8 ONNX files of the TensorRT path are as large as FP32 because ONNX keeps their weights in

@@ -55,3 +55,16 @@ def test_build_is_cached_until_the_onnx_changes(r50, capsys):
     assert "up to date" in capsys.readouterr().out
     assert r50.run("build", "--max-batch", "32", "--opt-batch", "8", "--models", "fp32") == 0  # other profile
     assert "fp32.onnx -> fp32.rtx.plan" in capsys.readouterr().out
+
+
+def test_qat_stage_quantizes_the_residual_adds_like_ptq(r50):
+    """D8 (issue 14): the ``qat`` stage calibrated without ``residual=True``, so none of ResNet50's 16 residual
+    adds had Q/DQ on an input, unlike the PTQ model: the two INT8 engines were not comparable."""
+    from demos.resnet50 import qat
+
+    assert r50.result("qat_int8_qat")["residual_quantizers"] is True
+    qat_adds = qat.add_inputs(onnx.load(r50.path("int8_qat.onnx")))
+    ptq_adds = qat.add_inputs(onnx.load(r50.path("int8_max.onnx")))
+    assert len(qat_adds) == len(ptq_adds) == 16
+    for rows in (qat_adds, ptq_adds):
+        assert all(any(i["quantized"] for i in r["inputs"]) for r in rows)

@@ -86,3 +86,58 @@ def test_fill_language_neutral_copies_only_neutral_messages(tmp_path: Path):
     assert fill_language_neutral(tmp_path) == 1
     entries = {e.msgid: e.msgstr for e in polib.pofile(str(path))}
     assert entries == {'<a name="1"></a>': '<a name="1"></a>', "quantization": ""}
+
+
+# --- Strict reading (issue 16) -------------------------------------------------------------------------------
+
+BROKEN = {
+    # polib silently dropped the last character of the title (and check-po passed)
+    "unterminated": ('msgid "Scale and amax."\nmsgstr "缩放因子与 amax。\n', 2, "unterminated string"),
+    "garbage": ('msgid "Scale and amax."\nmsgstr "缩放因子与 amax。"\nthis line is garbage\n', 3,
+                "not a comment, keyword or string"),  # polib: traceback
+    "binary": (b"\x00\x01PK\x03\x04 not a catalog", 1, "binary data"),  # polib: traceback
+    "not utf-8": ('msgid "Scale and amax."\nmsgstr "caf\xe9"\n'.encode("latin-1"), 2, "not UTF-8"),
+    "no msgstr": ('msgid "Scale and amax."\n\nmsgid "x"\nmsgstr "y"\n', 1, "msgid without msgstr"),
+    "bad escape": ('msgid "Scale and amax."\nmsgstr "缩放\\q"\n', 2, "malformed string"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_broken_catalog_is_one_line_per_error(dirs, name):
+    pot, po = dirs
+    _write(pot / "docs/page.pot", [("Scale and amax.", "", [])])
+    text, line, what = BROKEN[name]
+    (po / "docs").mkdir(parents=True)
+    target = po / "docs/page.po"
+    target.write_bytes(text if isinstance(text, bytes) else text.encode())
+    problems = find_translation_problems(pot, po)
+    assert len(problems) == 1 and problems[0].startswith(f"{target}:{line}: {what}"), problems
+
+
+def test_well_formed_catalogs_pass_the_strict_reader():
+    """Every catalog of the site, and what polib writes (multi-line strings, flags, obsolete entries)."""
+    from translation_check import po_syntax_errors
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "locales"
+    catalogs = list(root.rglob("*.po"))
+    assert catalogs and all(po_syntax_errors(p) == [] for p in catalogs)
+
+
+def test_build_site_refuses_bad_environment_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    a_file = tmp_path / "build"
+    a_file.write_text("")
+    for env, expected in (({"TUTORIAL_BUILD_DIR": str(a_file)}, "is a file, not a folder"),
+                          ({"TUTORIAL_GALLERY_ONLY": "plot_("}, "is not a regular expression")):
+        proc = subprocess.run([sys.executable, "tools/build_site.py", "check-po"], cwd=repo, capture_output=True,
+                              text=True, env={**os.environ, **env}, timeout=120)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert proc.returncode == 1 and len(lines) == 1 and expected in lines[0], proc.stderr
+    # sphinx-build run directly reads conf.py: a configuration error, not a traceback from sphinx-gallery
+    proc = subprocess.run([sys.executable, "-c", "import runpy; runpy.run_path('conf.py')"], cwd=repo,
+                          capture_output=True, text=True, env={**os.environ, "TUTORIAL_GALLERY_ONLY": "["}, timeout=120)
+    assert proc.returncode != 0 and "ConfigError: TUTORIAL_GALLERY_ONLY='[' is not a regular expression" in proc.stderr
