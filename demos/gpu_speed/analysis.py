@@ -87,7 +87,7 @@ def share_below_ridge(layers: list[roofline.Layer], element_bytes: int, ridge: f
 
 # --- The PyTorch ResNet50 ladder measured by `python -m demos.resnet50 bench` --------------------------------
 
-RESNET50_RESULTS = Path(__file__).resolve().parents[1] / "resnet50" / "results"
+from demos.resnet50 import RESULTS as RESNET50_RESULTS
 
 
 def resnet50_ladder(folder: Path | None = None) -> list[dict]:

@@ -14,3 +14,8 @@ bench      :mod:`demos.resnet50.bench`     latency and throughput (ORT CPU, PyTo
 report     :mod:`demos.resnet50.report`    JSON + Markdown table + plot with provenance
 =========  ==========================================================================================
 """
+
+from pathlib import Path
+
+# The committed result files of the demo (package data: the same path in a clone and in an installed wheel).
+RESULTS = Path(__file__).resolve().parent / "results"

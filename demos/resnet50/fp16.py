@@ -26,7 +26,7 @@ from demos import data, onnx_tools
 from demos.resnet50 import common
 from demos.resnet50.workdir import Workdir
 
-RESULTS = Path(__file__).resolve().parent / "results"  # committed result files of the demo
+from demos.resnet50 import RESULTS  # committed result files of the demo
 
 
 def convert(fp32_path: str | Path, out: str | Path, calibration: np.ndarray | None = None,

@@ -27,7 +27,7 @@ from demos import locations
 from demos.resnet50.__main__ import main
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the folder that holds the demos package
-RESULTS = Path(__file__).resolve().parent / "results"  # committed results, in a clone or installed
+from demos.resnet50 import RESULTS  # committed results, in a clone or installed
 _LOCKS: dict[Path, object] = {}  # one open lock file per work folder and process
 
 

@@ -40,7 +40,7 @@ import shutil
 import matplotlib.pyplot as plt
 from polygraphy.json import save_json
 
-from demos import files, gallery_cache, onnx_tools, qdq_placement
+from demos import files, gallery_cache, locations, onnx_tools, qdq_placement
 from demos.debugging import layerwise, polygraphy_cli
 from demos.resnet50 import calib_study, fp16, qdq
 
@@ -70,7 +70,7 @@ for name, ranges in amax.items():
 evals = art.images("eval", count=2)
 input_name = onnx_tools.input_name(onnx_tools.load(fp32_path))
 save_json([{input_name: evals.array}], work / "inputs.json")  # one iteration: a batch of 2 images
-print(f"models in {work.relative_to(gallery_cache.ROOT)}:")
+print(f"models in {locations.shown(work)}:")
 for name in ("fp32", "fp16", "int8", "int8_blank"):
     print(f"  {name + '.onnx':<16} {(work / f'{name}.onnx').stat().st_size / 2**20:5.1f} MiB")
 print(f"inputs.json: {evals.source}; input {input_name!r}, shape {list(evals.array.shape)}")

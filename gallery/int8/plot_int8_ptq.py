@@ -372,6 +372,7 @@ fig.tight_layout()
 import onnxruntime
 
 from demos import provenance
+from demos.resnet50 import RESULTS
 
 entropy_file = live["entropy"]["file"]
 key = {"onnx_sha256": files.sha256_file(entropy_file), "data_sha256": evals.data_hash,
@@ -392,10 +393,10 @@ print(f"ONNX Runtime {onnxruntime.__version__}, CPU {provenance.cpu_model()} "
 print(f"same Q/DQ file, all vs basic optimizations: rel. L2 {two_runs:.3f}, same top-1 class on "
       f"{100 * same_class:.1f}% of {len(logits_basic)} images")
 print(f"for scale, INT8 (basic) vs FP32:            rel. L2 {live['entropy']['rel_l2_vs_fp32']:.3f}")
-qat_record = gallery_cache.ROOT / "demos/resnet50/results/cpu_efficientnet_lite0/qat_int8_qat.json"
+qat_record = RESULTS / "cpu_efficientnet_lite0" / "qat_int8_qat.json"
 if qat_record.exists():
     check = files.read_json(qat_record, "QAT record")["export_check"]
-    print(f"committed QAT run ({qat_record.relative_to(gallery_cache.ROOT)}): exported Q/DQ model on ONNX Runtime "
+    print(f"committed QAT run (demos/resnet50/results/{qat_record.parent.name}/{qat_record.name}): exported Q/DQ model on ONNX Runtime "
           f"vs the PyTorch fake-quant model it came from: rel. L2 {check['rel_l2_vs_torch_fakequant']:.3f}, "
           f"same top-1 class on {100 * check['agreement']:.0f}% of its check images")
 overflow = qdq_placement.int32_bias_overflow(entropy_model)

@@ -39,7 +39,7 @@ from demos import files, gallery_cache, models
 from demos.resnet50 import qat
 
 warnings.simplefilter("ignore")  # tracer and optional-package warnings of the libraries: noise on this page
-RESULTS = Path(qat.__file__).resolve().parent / "results"
+from demos.resnet50 import RESULTS
 report = files.read_json(RESULTS / "cpu_efficientnet_lite0" / "report.json", "recorded CPU report")
 rows = {r["variant"]: r for r in report["rows"]}
 for name in ("fp32", "int8_max", "int8_qat"):
