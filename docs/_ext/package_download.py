@@ -147,5 +147,7 @@ def setup(app: Sphinx) -> dict:
     app.add_role("tutorial-wheel", wheel_role)
     app.add_directive("tutorial-pip-install", PipInstall)
     app.connect("html-page-context", _page_context)
-    app.connect("build-finished", _copy_outputs)
+    # Before paddle_style_guide.sphinx_ext checks every link of the built site (default priority 500):
+    # the wheel and the page sources must be in the output when their links are followed.
+    app.connect("build-finished", _copy_outputs, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
