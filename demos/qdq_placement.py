@@ -234,7 +234,7 @@ def kernels(model, nodes) -> list[tuple[int, int, str]]:
         elif op == "QuantizeLinear":
             made_by = ix.producer.get(nodes[i].input[0])
             fused = made_by is not None and made_by.op_type in (*WEIGHTED, "Add", *ACTIVATIONS)
-            out.append((i, i, "end of the\nkernel before" if fused else "quantize"))
+            out.append((i, i, "end of the\nprevious kernel" if fused else "quantize"))
             i += 1
         elif op == "Add":
             out.append((i, i, "Add\n(float)"))
@@ -285,7 +285,7 @@ def draw_chain(ax, model, add_output: str) -> dict:
         ax.add_patch(FancyBboxPatch((x0, 0.3), x1 - x0, 0.7, boxstyle="round,pad=0.03", fc=color, alpha=0.22, ec=color))
         ax.text((x0 + x1) / 2, 0.65, text, ha="center", va="center", fontsize=7)
     ax.text(-0.25, 1.95, "ONNX graph", ha="right", va="center", fontsize=8)
-    ax.text(-0.25, 0.65, "kernels the\nplacement allows", ha="right", va="center", fontsize=8)
+    ax.text(-0.25, 0.65, "allowed\nkernels", ha="right", va="center", fontsize=8)
     ax.set_xlim(-2.2, len(nodes) * step)
     ax.set_ylim(0, 3.3)
     ax.axis("off")

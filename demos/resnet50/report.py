@@ -351,7 +351,9 @@ def figure(rep: dict):
     axes[2].legend(fontsize=8, loc="lower right")
     axes[0].invert_yaxis()
     ds = rep.get("dataset") or {}
-    prov = json.loads(rep["provenance"]["measurements"][0]) if rep["provenance"]["measurements"] else {}
+    # The CPU measurements of the run (a report may also list --extra GPU benchmarks, measured elsewhere).
+    measured = [json.loads(m) for m in rep["provenance"]["measurements"]]
+    prov = next((m for m in measured if not m.get("gpu")), measured[0] if measured else {})
     fig.suptitle(f"{rep['model']} ({rep['weights']}); {ds.get('loaded', '?')} eval images; "
                  f"CPU {prov.get('cpu')} x{prov.get('cpu_count')}, onnxruntime {prov.get('onnxruntime')}; "
                  f"{prov.get('date')}", fontsize=9)

@@ -85,7 +85,6 @@ def polygraphy(*argv, expect=None):
     print(f"[exit status {result.code}]")
     if expect is not None and result.code != expect:
         raise RuntimeError(f"{result.command} exited with {result.code}:\n{result.output[-3000:]}")
-    return result
 
 
 # %%

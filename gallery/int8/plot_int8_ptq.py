@@ -202,7 +202,7 @@ if study is not None:
 # <https://github.com/NVIDIA/TensorRT/blob/main/samples/python/efficientnet/README.md>`_ asks for several
 # thousand calibration images and calibrates on up to 25,000 by default ("for ImageNet networks, we have
 # found that 25,000 images gives a good result"); the articles this tutorial started from suggest 100 to 500.
-# Plan for a few hundred to a few thousand images from the deployment distribution: calibration is one
+# Use a few hundred to a few thousand images from the deployment distribution: calibration is one
 # forward pass over them, cheap next to training, and one small draw that happened to work here says
 # nothing about the next one.
 # This model gets away with the low end because ReLU6 fixes 32 of its 50 ranges; a model without such

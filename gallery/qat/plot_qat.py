@@ -414,7 +414,8 @@ def quantization_aware_training(model, calib_batches, train_batches, epochs=1, l
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     # Cosine from lr down to 1 % of it, as NVIDIA's QAT guide recommends.
     steps = epochs * len(train_batches)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 100)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+        opt, T_max=steps, eta_min=lr / 100)
     for _ in range(epochs):
         model.train()
         for m in model.modules():  # freeze BatchNorm statistics

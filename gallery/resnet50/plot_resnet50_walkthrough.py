@@ -255,8 +255,8 @@ cli("report", "--extra", *[run.rel(p) for p in GPU_RESULTS])
 live = json.loads((run.path / "report.json").read_text())
 fig = report.figure(live)
 # The figure's title is its alt text on the page: say what it shows before where it ran.
-fig.suptitle(f"Accuracy, CPU throughput and file size of each model of the small run: {fig.get_suptitle()}",
-             fontsize=9)
+fig.suptitle("Accuracy, CPU throughput and file size of each model of the small run\n"
+             + fig.get_suptitle(), fontsize=9)
 
 # %%
 # Full-size results on EfficientNet-Lite0 (CPU)
@@ -281,7 +281,8 @@ print("\n".join(report.accuracy_lines(full)))
 print()
 print("\n".join(report.provenance_lines(full)))
 fig = report.figure(full)
-fig.suptitle(f"Accuracy, CPU throughput and file size of each model, full size: {fig.get_suptitle()}", fontsize=9)
+fig.suptitle("Accuracy, CPU throughput and file size of each model, full size\n"
+             + fig.get_suptitle(), fontsize=9)
 
 # %%
 # ResNet50 on a GPU with PyTorch

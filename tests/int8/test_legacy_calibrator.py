@@ -79,12 +79,15 @@ def test_page_calibrator_cache_round_trip_matches_the_demo(tmp_path, cpu_buffers
     make = page_functions()["make_entropy_calibrator"]
     cache = b"TRT-101601-EntropyCalibration2\ninput: 3c010204\n"
     page = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache")
-    demo = legacy.make_calibrator(FAKE_TRT10, iter(()), 8, tmp_path / "demo.cache")
+    # The demo also keys its cache (ONNX hash, TensorRT version, batch: a key file beside it).
+    key = {"onnx_sha256": "0" * 64, "tensorrt_version": "10.16.1", "batch_size": 8, "algorithm": legacy.ALGORITHM}
+    demo = legacy.make_calibrator(FAKE_TRT10, iter(()), 8, tmp_path / "demo.cache", key)
     assert page.read_calibration_cache() is None and demo.read_calibration_cache() is None  # calibrate
     page.write_calibration_cache(memoryview(cache))  # TensorRT hands over a buffer, not bytes
     demo.write_calibration_cache(memoryview(cache))
     assert (tmp_path / "page.cache").read_bytes() == (tmp_path / "demo.cache").read_bytes() == cache
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.cache", "page.cache"]  # no temporary left
+    # No temporary left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.cache", "demo.cache.json", "page.cache"]
     again = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache")
     assert again.read_calibration_cache() == cache  # the next build skips calibration
 

@@ -74,7 +74,8 @@ def test_console_script_checks_links(reader, outside):
     docs = _docs(outside)
     proc = reader.run([reader.script("paddle-style-guide"), "check", "docs"], cwd=outside)
     assert proc.returncode == 1, proc.stderr
-    assert proc.stdout.strip() == 'docs/b.md:3: ./a.md#9: no anchor "9" in docs/a.md', proc.stdout
+    assert proc.stdout.splitlines() == ['docs/b.md:3:31: error: ./a.md#9: no anchor "9" in docs/a.md',
+                                        "checked 2 file(s), 2 link(s): 1 error(s), 0 warning(s)"], proc.stdout
     (docs / "b.md").write_text("# B\n\n[good](./a.md#2)\n", encoding="utf-8")
     proc = reader.run([reader.script("paddle-style-guide"), "check", "docs", "--format", "json"], cwd=outside)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", (proc.stdout, proc.stderr)
