@@ -3,7 +3,9 @@
 Backends:
 
 ``ort``        ONNX Runtime on CPU (``--threads``, default 2): the FP32 model, the TensorRT Q/DQ models
-               (emulated: slower than FP32) and the CPU INT8 forms (integer kernels).
+               (emulated: slower than FP32) and the CPU INT8 forms (integer kernels). Each result also
+               holds ``op_profile``: kernel time per operator kind from ONNX Runtime's profiler
+               (:mod:`demos.resnet50.ort_profile`), measured in a separate session after the timed runs.
 ``torch-cuda`` PyTorch on the GPU, the precision ladder: FP32, TF32, FP16, BF16, channels_last, eager and
                ``torch.compile`` (``max-autotune-no-cudagraphs``, and ``max-autotune`` with CUDA graphs and
                frozen weights, i.e. Conv+BN folded). Input is already preprocessed and on the device, as in
@@ -97,6 +99,7 @@ def bench_ort(path: Path, batch: int, threads: int, iterations: int, warmup: int
     import numpy as np
 
     from demos import onnx_tools
+    from demos.resnet50 import ort_profile
     from demos.resnet50.evaluate import is_trt_qdq
 
     model = onnx_tools.load(path)
@@ -115,8 +118,10 @@ def bench_ort(path: Path, batch: int, threads: int, iterations: int, warmup: int
             onnx_tools.run(sess, x)
             per.append(time.perf_counter() - t0)
         runs.append(time.perf_counter() - t_run)
+    del sess  # the profiled session below runs alone
     return {"backend": "ort-cpu", "variant": path.stem, "threads": threads, "ort_graph_optimization": optimization,
-            **_stats(per, batch, runs, iterations)}
+            **_stats(per, batch, runs, iterations),
+            "op_profile": ort_profile.profile(path, batch, threads, optimization=optimization)}
 
 
 # --- PyTorch ---------------------------------------------------------------------------------------------
@@ -431,6 +436,11 @@ def _cpu_summary(body: dict) -> None:
             summary[f"{variant}@{batch}"] = ips / base
             print(f"{variant} batch {batch}: {ips / base:.2f}x FP32")
     body["speedup_vs_fp32"] = summary
+    for r in body["results"]:
+        if "op_profile" in r:
+            ms = r["op_profile"]["kernel_ms_per_batch"]
+            print(f"  kernel time {r['variant']} batch {r['batch']}: "
+                  + ", ".join(f"{kind} {t:.1f} ms" for kind, t in ms.items() if t > 0))
 
 
 def _print_gpu_summary(body: dict) -> None:

@@ -150,6 +150,7 @@ def test_every_tensorrt_onnx_builds_with_tensorrt_rtx(eff):
 def test_ort_bench_and_report(eff):
     bench = eff.result("bench_ort")
     assert {r["variant"] for r in bench["results"]} == {"fp32", "cpu_int8_trt_scales", "cpu_int8_best"}
+    assert all(r["op_profile"]["kernel_ms_per_batch"]["dense convolution"] > 0 for r in bench["results"])
     assert all(r["images_per_s"] > 0 and r["latency_ms"]["p50"] > 0 for r in bench["results"])
     rep = json.loads(eff.path("report.json").read_text())
     assert rep["real_weights"] and rep["accuracy_note"] is None
