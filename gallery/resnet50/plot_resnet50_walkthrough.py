@@ -253,10 +253,8 @@ cli("report", "--extra", *[run.rel(p) for p in GPU_RESULTS])
 # this CPU (rows without a bar were not benchmarked), and the size of each ONNX file and TensorRT plan.
 
 live = json.loads((run.path / "report.json").read_text())
-fig = report.figure(live)
-# The figure's title is its alt text on the page: say what it shows before where it ran.
-fig.suptitle("Accuracy, CPU throughput and file size of each model of the small run\n"
-             + fig.get_suptitle(), fontsize=9)
+# The figure's title is its alt text on the page: it says what it shows before where it ran.
+fig = report.figure(live, title="Accuracy, CPU throughput and file size of each model of the small run")
 
 # %%
 # Full-size results on EfficientNet-Lite0 (CPU)
@@ -280,9 +278,7 @@ full = json.loads((full_dir / "report.json").read_text())
 print("\n".join(report.accuracy_lines(full)))
 print()
 print("\n".join(report.provenance_lines(full)))
-fig = report.figure(full)
-fig.suptitle("Accuracy, CPU throughput and file size of each model, full size\n"
-             + fig.get_suptitle(), fontsize=9)
+fig = report.figure(full, title="Accuracy, CPU throughput and file size of each model, full size")
 
 # %%
 # ResNet50 on a GPU with PyTorch
