@@ -370,6 +370,23 @@ def plot_counts(study: dict, axes) -> None:
     axes[0].legend(fontsize=8)
 
 
+# What the last part of a timm EfficientNet layer name means.
+LAYER_ROLES = {"conv_stem": "stem convolution", "conv_pw": "expansion convolution", "conv_dw": "depthwise convolution",
+               "conv_pwl": "projection convolution", "conv_head": "head convolution", "classifier": "classifier"}
+
+
+def layer_role(name: str) -> str:
+    """Words for a timm EfficientNet layer name: ``blocks.5.3.conv_pwl`` -> the projection convolution of block
+    5.3 (stage 5, block 3), ``conv_stem`` -> the stem convolution; other names are returned as they are."""
+    parts = name.split(".")
+    role = LAYER_ROLES.get(parts[-1])
+    if role is None:
+        return name
+    if parts[0] == "blocks" and len(parts) == 4:
+        return f"the {role} of block {parts[1]}.{parts[2]}"
+    return f"the {role}"
+
+
 def plot_sensitivity(study: dict, ax, highlight: int = 3) -> None:
     """One horizontal bar per quantized layer, in graph order from top to bottom, labelled with its name."""
     rows = study["sensitivity"]["rows"]

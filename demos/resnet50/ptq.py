@@ -27,7 +27,6 @@ pool (see :mod:`demos.data`).
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 import time
@@ -35,31 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
-from demos import data, files, onnx_tools
+from demos import data, files, onnx_tools, quiet
 from demos.errors import UserError
 from demos.resnet50 import calibration, common, cpu_int8, qdq, workdir
 from demos.resnet50.workdir import Workdir
 
 MODELOPT_METHODS = ("max", "entropy")  # what ModelOpt's ONNX INT8 PTQ really implements
-_NO_NVML_NOTED = False
-
-
-class _NoGpuCount(logging.Filter):
-    """Drop ModelOpt's ``ERROR - Failed to get GPU count: NVML ...`` (0.47), remembering that it happened.
-
-    ModelOpt counts GPUs through NVML before calibrating; on a machine without an NVIDIA driver that fails,
-    it logs the error and calibrates on the CPU, which is what ``calibration_eps=["cpu"]`` asked for.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.dropped = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage().startswith("Failed to get GPU count"):
-            self.dropped = True
-            return False
-        return True
 
 
 def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_precision: str = "fp32",
@@ -70,10 +50,8 @@ def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_preci
     """
     if method not in MODELOPT_METHODS:
         raise ValueError(f"ModelOpt's ONNX PTQ implements {MODELOPT_METHODS}, not {method!r}")
-    from modelopt.onnx.logging_config import logger as modelopt_logger
     from modelopt.onnx.quantization import quantize
 
-    global _NO_NVML_NOTED
     src = onnx_tools.load(fp32_path)
     name = onnx_tools.input_name(src)
     batch = max(1, min(batch, len(calib)))
@@ -82,19 +60,14 @@ def modelopt_quantize(fp32_path, out, calib: np.ndarray, method: str, high_preci
         copy = Path(tmp) / "input.onnx"
         shutil.copyfile(fp32_path, copy)  # quantize() rewrites the file it is given
         result = Path(tmp) / "output.onnx"
-        no_gpu_count = _NoGpuCount()
-        modelopt_logger.addFilter(no_gpu_count)
-        try:
+        # Without an NVIDIA driver ModelOpt logs an ERROR while it counts GPUs, then calibrates on the CPU:
+        # demos.quiet shows a one-line note instead (once per stage run).
+        with quiet.notes():
             quantize(str(copy), quantize_mode="int8", calibration_data={name: calib[:n]},
                      calibration_method=method,
                      calibration_shapes=f"{name}:{batch}x{'x'.join(str(d) for d in calib.shape[1:])}",
                      calibration_eps=["cpu"], high_precision_dtype=high_precision, output_path=str(result),
                      log_level="WARNING")
-        finally:
-            modelopt_logger.removeFilter(no_gpu_count)
-        if no_gpu_count.dropped and not _NO_NVML_NOTED:
-            _NO_NVML_NOTED = True
-            print("note: ModelOpt found no NVIDIA driver (NVML) and calibrated on the CPU, as asked")
         model = onnx_tools.load(result)
     onnx_tools.set_metadata(model, onnx_tools.metadata(src))
     if lineage is not None:
@@ -133,8 +106,7 @@ def quantize_all(fp32_path, wd: Workdir, items: list[data.Item], methods=calibra
     Every file carries the hash of ``fp32_path`` and of its own inputs (calibration data, method, options,
     versions) in its metadata; the record lists them under ``inputs``.
     """
-    global _NO_NVML_NOTED
-    _NO_NVML_NOTED = False  # the NVML note, if any, once per stage run
+    quiet.reset_notes()  # ModelOpt's NVML note, if any, once per stage run
     src = onnx_tools.load(fp32_path)
     spec = onnx_tools.spec_of(src, fp32_path)
     common.check_image_input(src, spec, fp32_path)

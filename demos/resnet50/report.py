@@ -316,8 +316,13 @@ def bench_lines(record: dict) -> list[str]:
     return lines
 
 
-def figure(rep: dict):
-    """Accuracy (or agreement, for random weights), ONNX Runtime CPU throughput and file sizes per variant."""
+def figure(rep: dict, title: str | None = None):
+    """Accuracy (or agreement, for random weights), ONNX Runtime CPU throughput and file sizes per variant.
+
+    ``title`` (what the figure shows) goes above the line that says where it ran; the figure's titles are its
+    alt text on a gallery page.  Giving it here, not with ``fig.suptitle`` afterwards, also keeps a gallery
+    cell from ending with an expression whose repr (``Text(...)``) would be printed on the page.
+    """
     import matplotlib.pyplot as plt
 
     rows = rep["rows"]
@@ -354,9 +359,10 @@ def figure(rep: dict):
     # The CPU measurements of the run (a report may also list --extra GPU benchmarks, measured elsewhere).
     measured = [json.loads(m) for m in rep["provenance"]["measurements"]]
     prov = next((m for m in measured if not m.get("gpu")), measured[0] if measured else {})
-    fig.suptitle(f"{rep['model']} ({rep['weights']}); {ds.get('loaded', '?')} eval images; "
-                 f"CPU {prov.get('cpu')} x{prov.get('cpu_count')}, onnxruntime {prov.get('onnxruntime')}; "
-                 f"{prov.get('date')}", fontsize=9)
+    where = (f"{rep['model']} ({rep['weights']}); {ds.get('loaded', '?')} eval images; "
+             f"CPU {prov.get('cpu')} x{prov.get('cpu_count')}, onnxruntime {prov.get('onnxruntime')}; "
+             f"{prov.get('date')}")
+    fig.suptitle(f"{title}\n{where}" if title else where, fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -264,13 +264,16 @@ for t in ("getitem", "hardtanh", "logits"):
 # ran here.
 # ``--trt --onnxrt`` runs one model with both backends and compares them directly: TensorRT's INT8 kernels
 # against ONNX Runtime's emulation of the same Q/DQ file.
+# ``--graph-optimization-level ORT_DISABLE_ALL`` makes ONNX Runtime execute the file as written; with its
+# default, all optimizations, it runs its own integer kernels and stores Conv biases as saturated int32, as
+# seen above, and the comparison would measure ONNX Runtime's rewrite as much as TensorRT.
 # ``--strongly-typed`` builds the network strongly typed, which TensorRT 11 always does and TensorRT 10
 # needs for a Q/DQ or AutoCast model.
 #
 # .. code-block:: console
 #
 #    # TensorRT 10 and 11
-#    $ polygraphy run int8.onnx --trt --strongly-typed --onnxrt --load-inputs inputs.json --check-error-stat median --atol 0.2 --rtol 0.2
+#    $ polygraphy run int8.onnx --trt --strongly-typed --onnxrt --graph-optimization-level ORT_DISABLE_ALL --load-inputs inputs.json --check-error-stat median --atol 0.2 --rtol 0.2
 #    $ polygraphy run int8.onnx --trt --strongly-typed --trt-outputs mark all --load-inputs inputs.json --load-outputs fp32_outputs.json --compare snr --snr-threshold 20 --save-accuracy-results int8_trt_snr.json
 #    $ polygraphy inspect model int8.plan --show layers
 #
@@ -282,15 +285,21 @@ for t in ("getitem", "hardtanh", "logits"):
 # verbosity.
 #
 # TensorRT 10 also keeps the legacy paths, where TensorRT chooses precisions itself: ``convert --int8
-# --calibration-cache`` builds an implicitly quantized engine from a calibration cache (the INT8 page
-# writes one), and ``debug precision`` searches for the layers that must run in higher precision by
-# building engine after engine, checking each with the command after ``--check``.
+# --calibration-cache`` builds an implicitly quantized engine from a calibration cache, and ``debug
+# precision`` searches for the layers that must run in higher precision by building engine after engine,
+# checking each with the command after ``--check``.
+# The cache must be one that TensorRT 10 wrote for this ``fp32.onnx``: the demo's ``ptq --trt10-legacy``
+# keeps it as ``trt10_entropy.calib.cache`` in its workdir.
+# The ``int8_<method>.calib.cache`` files of the ``ptq`` stage use the same text format but are not
+# TensorRT caches: they list only the Q/DQ activations, and where no TensorRT is installed their header
+# says version 0, so TensorRT ignores them and calibrates again, here on Polygraphy's default input,
+# random data, unless ``--data-loader-script`` supplies real images.
 #
 # .. code-block:: console
 #
 #    # TensorRT 10
-#    $ polygraphy convert fp32.onnx --int8 --calibration-cache int8.calib.cache --trt-min-shapes input:[1,3,224,224] --trt-opt-shapes input:[8,3,224,224] --trt-max-shapes input:[32,3,224,224] -o int8_implicit.plan
-#    $ polygraphy debug precision fp32.onnx --int8 --calibration-cache int8.calib.cache --precision float16 --mode bisect --check polygraphy run polygraphy_debug.engine --trt --load-inputs inputs.json --load-outputs fp32_outputs.json --check-error-stat median --atol 0.2 --rtol 0.2
+#    $ polygraphy convert fp32.onnx --int8 --calibration-cache trt10_entropy.calib.cache --trt-min-shapes input:[1,3,224,224] --trt-opt-shapes input:[8,3,224,224] --trt-max-shapes input:[32,3,224,224] -o int8_implicit.plan
+#    $ polygraphy debug precision fp32.onnx --int8 --calibration-cache trt10_entropy.calib.cache --precision float16 --mode bisect --check polygraphy run polygraphy_debug.engine --trt --load-inputs inputs.json --load-outputs fp32_outputs.json --check-error-stat median --atol 0.2 --rtol 0.2
 #
 # On TensorRT 11 there is nothing to search: precision is what the model says, so the search moves into
 # the model (the INT8 page's per-layer sensitivity, ModelOpt's ``nodes_to_exclude``).
@@ -317,8 +326,9 @@ for t in ("getitem", "hardtanh", "logits"):
 #
 # The TensorRT 10 way, with weak typing: the builder may pick FP16 kernels (``--fp16``) or INT8 kernels
 # (``--int8``) for any layer of the FP32 model where it measures them faster.
-# ``--int8`` needs the ranges of a calibration cache (``--calib``): trtexec cannot calibrate by itself,
-# and without a cache it uses placeholder ranges that are good for measuring speed and nothing else.
+# ``--int8`` needs the ranges of a calibration cache that TensorRT wrote (``--calib``, here the one of
+# ``ptq --trt10-legacy``): trtexec cannot calibrate by itself, and without a cache it uses placeholder
+# ranges that are good for measuring speed and nothing else.
 # ``--best`` enables every precision at once; it shows the fastest engine TensorRT can build from the
 # model, and with placeholder INT8 ranges its accuracy means nothing.
 # TensorRT 11 removed all of these options.
@@ -327,7 +337,7 @@ for t in ("getitem", "hardtanh", "logits"):
 #
 #    # TensorRT 10
 #    $ trtexec --onnx=fp32.onnx --fp16 --minShapes=input:1x3x224x224 --optShapes=input:32x3x224x224 --maxShapes=input:256x3x224x224 --saveEngine=fp16_weak.plan
-#    $ trtexec --onnx=fp32.onnx --int8 --calib=int8.calib.cache --minShapes=input:1x3x224x224 --optShapes=input:32x3x224x224 --maxShapes=input:256x3x224x224 --saveEngine=int8_implicit.plan
+#    $ trtexec --onnx=fp32.onnx --int8 --calib=trt10_entropy.calib.cache --minShapes=input:1x3x224x224 --optShapes=input:32x3x224x224 --maxShapes=input:256x3x224x224 --saveEngine=int8_implicit.plan
 #    $ trtexec --onnx=fp32.onnx --best --minShapes=input:1x3x224x224 --optShapes=input:32x3x224x224 --maxShapes=input:256x3x224x224 --saveEngine=best.plan
 #
 # Which precision did each layer get? ``--profilingVerbosity=detailed`` keeps the per-layer information

@@ -15,10 +15,13 @@ This page answers the questions that decide whether PTQ keeps the accuracy of a 
 Every measurement uses EfficientNet-Lite0 with its real ImageNet weights and the ImageNet sample images of
 this tutorial, with calibration and evaluation images kept apart.
 TensorRT cannot run on the CPU machine that builds this page, so the INT8 models are evaluated with ONNX
-Runtime, which executes each Q/DQ model as written: every quantize and dequantize step with the model's
-scales and rounding, the layers between them in float.
-TensorRT runs the same file with fused INT8 kernels that accumulate in INT32, so its numbers are close to
-ONNX Runtime's but not identical; a section below measures how close two executions of one Q/DQ file are.
+Runtime with basic graph optimizations, which executes each Q/DQ model almost as written: every quantize
+and dequantize step with the model's scales and rounding, the layers between them in float.
+Even basic optimizations rewrite one thing: each Conv bias is stored as int32 at the scale of the layer's
+input times its weight's, which saturates in a few channels (the Debugging precision page finds them).
+TensorRT runs the same file with fused INT8 kernels that accumulate in INT32, so its numbers are expected
+to be close to ONNX Runtime's but not identical; a section below measures how close two executions of one
+Q/DQ file are, and names the command that checks TensorRT against ONNX Runtime on a GPU.
 A small version of each experiment runs live while the page is built; the full-size study comes from
 ``python -m demos.resnet50.calib_study`` and is read from a committed JSON file with its provenance.
 All code lives in ``demos/resnet50`` (``calib_study``, ``calibration``, ``qdq``, ``ptq``) and ``demos/trt``.
@@ -253,13 +256,16 @@ if study is not None:
     for r in ranked[:8]:
         print(f"  {', '.join(r['layers']):<28} input {r['tensor']:<14} rel. L2 {r['rel_l2_vs_fp32']:.4f}  "
               f"agreement {100 * r['agreement_with_fp32']:5.1f}%")
+    print("largest errors: " + "; ".join(f"{calib_study.layer_role(r['layers'][0])} ({r['layers'][0]})"
+                                         for r in ranked[:2]))
     fig, ax = plt.subplots(figsize=(8, 9))
     calib_study.plot_sensitivity(study, ax)
     fig.tight_layout()
 
 # %%
-# The errors are far from even: a few layers stand out, led by the projection convolution of the last
-# block and the first depthwise convolution, and the rest form a long flat tail.
+# The errors are far from even: a few layers stand out, led by the two named in the last line above
+# (in timm's names, ``blocks.<stage>.<block>``; ``conv_pwl`` is a block's projection convolution, ``conv_dw``
+# its depthwise one), and the rest form a long flat tail.
 # Sixteen images are enough to rank the layers, not to measure each error precisely; a ranking that
 # decides a deployment deserves more images.
 #
@@ -355,8 +361,9 @@ fig.tight_layout()
 #
 # What ONNX Runtime reproduces, and what it does not
 # --------------------------------------------------
-# ONNX Runtime executes a Q/DQ file as written: the same quantized tensors, the same scales, the same
-# rounding (half to even) and saturation at every QuantizeLinear, with the layers between them in FP32.
+# With basic optimizations ONNX Runtime executes a Q/DQ file almost as written: the same quantized tensors,
+# the same scales, the same rounding (half to even) and saturation at every QuantizeLinear, with the layers
+# between them in FP32 (the one exception, the Conv biases, comes below).
 # It does not reproduce how TensorRT computes: TensorRT fuses each convolution with its activation and the
 # next quantization, multiplies INT8 by INT8 and accumulates in INT32, rescales once per output, and moves
 # Q/DQ nodes as described above.
@@ -408,9 +415,13 @@ print(f"Conv biases that ONNX Runtime's optimizer stores as saturated int32: {su
 # fraction of what INT8 itself changes, and on this data they pick the same class nearly everywhere; the
 # PyTorch fake-quant model and its exported ONNX file, checked by the demo's ``qat`` stage, differ by a
 # similar amount.
-# TensorRT's engine is one more execution of the same kind, so expect its logits to differ from ONNX
-# Runtime's by about as much, and its accuracy to match within the confidence intervals above.
-# ONNX Runtime gives TensorRT's accuracy, not TensorRT's exact numbers.
+# TensorRT's engine is one more execution of the same kind, so we expect its logits to differ from ONNX
+# Runtime's by a similar amount, and its accuracy to match within the confidence intervals above.
+# That is an expectation, not a measurement: no TensorRT ran for this page.
+# Check it on a GPU with ``polygraphy run int8.onnx --trt --strongly-typed --onnxrt
+# --graph-optimization-level ORT_DISABLE_ALL``, which runs one Q/DQ file with both and compares the outputs
+# (the Debugging precision page shows the whole command), and by evaluating the engine on the evaluation
+# images.
 # One difference is ONNX Runtime's own: its optimizer stores each Conv bias as ``int32`` at scale
 # ``s_x * s_w`` and saturates the few channels whose bias does not fit; the Debugging precision page
 # finds them layer by layer, and shows that they do not change this model's output.
@@ -450,7 +461,10 @@ except MissingRuntime as exc:
 # * ``get_batch`` must return ``None`` when the data is exhausted; that ends calibration. A last batch with
 #   fewer images than ``get_batch_size()`` is dropped, since the calibration profile fixes the shape.
 # * ``read_calibration_cache`` that always returns ``None`` recalibrates on every build. Returning the
-#   saved cache skips calibration; the cache is valid only for the same network and TensorRT version.
+#   saved cache skips calibration, but the cache is valid only for the network, TensorRT version and batch
+#   size that wrote it, and TensorRT cannot tell: a cache of another model is used without a word, with
+#   wrong scales. The class below writes a key file beside the cache (the ONNX file's SHA-256, the TensorRT
+#   version, the batch size and the algorithm) and returns the cache only when that key matches.
 # * ``builder.build_engine`` and ``config.max_workspace_size`` are gone since TensorRT 10; build with
 #   ``build_serialized_network`` and set the workspace with ``set_memory_pool_limit``.
 # * A network with a dynamic batch axis needs a calibration profile (``set_calibration_profile``);
@@ -458,21 +472,36 @@ except MissingRuntime as exc:
 #
 # This is the same calibrator as ``demos.trt.legacy``, which the demo's ``ptq --trt10-legacy`` stage
 # uses; the tests run both with a stand-in for TensorRT's base class and check that they hand TensorRT
-# the same batches and write the same cache.
+# the same batches, write the same cache and key, and reuse or refuse a cache in the same cases.
 # The code is checked against TensorRT 10's Python API by the tests; it runs only where TensorRT 10 and
 # a GPU are present.
 
+import hashlib
+import json
 from pathlib import Path
 
 
-def make_entropy_calibrator(trt, batches, batch_size, cache_path):
+def calibration_key(trt, onnx_path, batch_size):
+    """What a calibration cache is valid for: this network, this TensorRT version, this batch size."""
+    return {"onnx_sha256": hashlib.sha256(Path(onnx_path).read_bytes()).hexdigest(),
+            "tensorrt_version": trt.__version__, "batch_size": batch_size, "algorithm": "EntropyCalibration2"}
+
+
+def make_entropy_calibrator(trt, batches, batch_size, cache_path, key):
     """TensorRT 10: an IInt8EntropyCalibrator2 that feeds ``batches`` (float32 NCHW arrays of ``batch_size``
-    images, preprocessed like inference) to the builder through one CUDA buffer, and caches its result."""
+    images, preprocessed like inference) to the builder through one CUDA buffer, and caches its result
+    with ``key`` (``calibration_key``) in ``<cache_path>.json`` beside it."""
     import torch
 
     if not hasattr(trt, "IInt8EntropyCalibrator2"):
         raise RuntimeError(f"TensorRT {trt.__version__} has no calibrators (removed in TensorRT 11)")
     cache_path = Path(cache_path)
+    key_path = Path(f"{cache_path}.json")
+
+    def write_atomically(path, data):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # never leave a half-written file behind
 
     class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
         def __init__(self):
@@ -496,13 +525,18 @@ def make_entropy_calibrator(trt, batches, batch_size, cache_path):
             return [int(self.device.data_ptr())]  # one device pointer per network input
 
         def read_calibration_cache(self):
-            # A cache from an earlier build skips calibration (same network and TensorRT version only).
-            return cache_path.read_bytes() if cache_path.exists() else None
+            # A cache skips calibration; TensorRT would take one of another network or version without
+            # a word, so it is returned only when its key file says it was written for this build.
+            try:
+                if cache_path.is_file() and json.loads(key_path.read_text()) == key:
+                    return cache_path.read_bytes()
+            except (OSError, ValueError):  # no key file, or an unreadable one: calibrate again
+                pass
+            return None
 
         def write_calibration_cache(self, cache):
-            tmp = cache_path.with_name(cache_path.name + ".tmp")
-            tmp.write_bytes(bytes(cache))
-            tmp.replace(cache_path)  # never leave a half-written cache behind
+            write_atomically(cache_path, bytes(cache))
+            write_atomically(key_path, json.dumps(key, indent=1).encode())  # after the cache it vouches for
 
     return EntropyCalibrator()
 
@@ -530,7 +564,8 @@ def build_implicit_int8_engine(onnx_path, plan_path, batches, batch_size, cache_
     profile.set_shape(inp.name, (1, *dims), (batch_size, *dims), (max_batch, *dims))
     config.add_optimization_profile(profile)
     config.set_calibration_profile(profile)  # calibrate at the opt shape: batch_size images
-    calibrator = make_entropy_calibrator(trt, batches, batch_size, cache_path)
+    key = calibration_key(trt, onnx_path, batch_size)
+    calibrator = make_entropy_calibrator(trt, batches, batch_size, cache_path, key)
     config.int8_calibrator = calibrator
     plan = builder.build_serialized_network(network, config)
     if plan is None:
@@ -554,11 +589,18 @@ else:
     print(f"TensorRT 10 implicit INT8 engine: {seen} images calibrated, cache {art.workdir.path('int8_legacy.calib.cache')}")
 
 # %%
-# The calibration cache is plain text: a header naming the TensorRT version and the calibrator, then one
-# line per tensor with its scale as the hexadecimal bytes of a big-endian float32.
-# The demo writes the same format from any calibrator, so ranges computed once can be reused by TensorRT
-# 10 builds and imported by ModelOpt (``calibration_cache_path``).
-# Here is the cache of the live entropy calibration, written and read back:
+# The calibration cache TensorRT writes is plain text: a header with TensorRT's version code and the
+# calibrator (``TRT-101601-EntropyCalibration2`` for TensorRT 10.16.1), then one line per tensor of the
+# network with its scale as the hexadecimal bytes of a big-endian float32.
+# The demo writes the amax of its Q/DQ activations in the same format (``qdq.calibration_cache_text``),
+# next to each model of the ``ptq`` stage: a file to read, and to import into ModelOpt with
+# ``calibration_cache_path``.
+# It is not a cache for TensorRT's calibrator, which needs a scale for every tensor of its network, and
+# its header names the installed TensorRT version, or 0 where none is installed (as on this machine):
+# TensorRT ignores a cache from another version and calibrates again.
+# A TensorRT 10 build reads the cache that TensorRT itself wrote, such as the ``trt10_entropy.calib.cache``
+# of ``ptq --trt10-legacy``.
+# Here are the live entropy calibration's ranges in that format, written and read back:
 
 amax_entropy = qz.amax(col50, "entropy")
 cache_path = files.write_text(art.workdir.path("int8_live_entropy.calib.cache"), qdq.calibration_cache_text(amax_entropy))
@@ -695,9 +737,11 @@ with tempfile.TemporaryDirectory() as tmp:
 #   names) and one TensorRT version (its header); delete it after changing either, and calibrate again.
 # * ModelOpt's ``quantize`` changed the FP32 file: it rewrites its input; give it a copy.
 # * ``ERROR - Failed to get GPU count: NVML Shared Library Not Found`` from ModelOpt's ``quantize`` on a
-#   machine without an NVIDIA driver (the output of "Copy this" above shows it): harmless.
+#   machine without an NVIDIA driver: harmless.
 #   ModelOpt 0.47 logs it while it counts GPUs and then calibrates on the CPU.
-#   The demo's ``ptq`` stage replaces the line with a one-line note.
+#   The pages of this site and the demo's ``ptq`` stage show a one-line ``note:`` in its place; in your own
+#   script, ``demos.quiet.install()`` does the same (it also drops the ``Inserted N quantizers`` line that
+#   ModelOpt's torch ``quantize`` prints).
 # * ModelOpt ``calibration_method="percentile"`` gives the same model as ``max``: its ONNX INT8 PTQ
 #   implements max and entropy only; compute other ranges yourself and write them into the Q/DQ scales.
 # * The INT8 model looks much worse on ONNX Runtime CPU than expected: with all graph optimizations ORT

@@ -133,8 +133,12 @@ cli("fp16", "--calib-count", "8")
 # ModelOpt's ONNX PTQ places the Q/DQ nodes where TensorRT wants them (inputs of convolutions and matrix
 # products, residual additions; per-channel weights) and calibrates with ``max`` or ``entropy``; for
 # ``percentile`` and ``mse`` the demo writes the scales of its own calibrators into the same placement.
-# Each model also gets a TensorRT calibration cache (``int8_<method>.calib.cache``), the file the
-# TensorRT 10 legacy calibrator reads.
+# Each model also gets its activation ranges in TensorRT's calibration cache format
+# (``int8_<method>.calib.cache``), to read or to import into ModelOpt (``calibration_cache_path``).
+# It is not a cache for TensorRT 10's legacy calibrator: it lists only the Q/DQ activations, and its
+# header names the installed TensorRT version, or 0 where none is installed.
+# ``ptq --trt10-legacy`` calibrates with TensorRT 10 itself on a GPU and keeps the cache TensorRT writes,
+# ``trt10_entropy.calib.cache``.
 #
 # By default ``ptq`` runs all four calibrators on 128 images and also writes two INT8 models for ONNX
 # Runtime's CPU kernels.
@@ -154,7 +158,11 @@ cli("ptq", "--methods", "max", "--calib-count", "16", "--no-cpu-forms")
 #
 # ``qat`` starts from the trained FP32 weights, inserts fake quantizers with ModelOpt
 # (``mtq.quantize``, calibrated with ``max``), and fine-tunes briefly: BatchNorm statistics frozen, the
-# learning rate annealed to zero, the FP32 model as teacher (so no labels are needed).
+# learning rate annealed with a cosine to 1 % of its start, the FP32 model as teacher (so no labels are
+# needed).
+# The stage's defaults are SGD with momentum 0.9 and a learning rate of ``1e-5`` (``--optimizer``,
+# ``--lr``); the PTQ-vs-QAT study on the QAT page (``python -m demos.resnet50.qat``) trains with Adam at
+# the same ``1e-5``.
 # The result is exported as a Q/DQ ONNX model, ``int8_qat.onnx``, and checked against the PyTorch
 # fake-quantized model.
 # Here it makes a single training step on 8 images, which shows the mechanics; the committed full run
@@ -253,10 +261,8 @@ cli("report", "--extra", *[run.rel(p) for p in GPU_RESULTS])
 # this CPU (rows without a bar were not benchmarked), and the size of each ONNX file and TensorRT plan.
 
 live = json.loads((run.path / "report.json").read_text())
-fig = report.figure(live)
-# The figure's title is its alt text on the page: say what it shows before where it ran.
-fig.suptitle("Accuracy, CPU throughput and file size of each model of the small run\n"
-             + fig.get_suptitle(), fontsize=9)
+# The figure's title is its alt text on the page: it says what it shows before where it ran.
+fig = report.figure(live, title="Accuracy, CPU throughput and file size of each model of the small run")
 
 # %%
 # Full-size results on EfficientNet-Lite0 (CPU)
@@ -280,9 +286,7 @@ full = json.loads((full_dir / "report.json").read_text())
 print("\n".join(report.accuracy_lines(full)))
 print()
 print("\n".join(report.provenance_lines(full)))
-fig = report.figure(full)
-fig.suptitle("Accuracy, CPU throughput and file size of each model, full size\n"
-             + fig.get_suptitle(), fontsize=9)
+fig = report.figure(full, title="Accuracy, CPU throughput and file size of each model, full size")
 
 # %%
 # ResNet50 on a GPU with PyTorch

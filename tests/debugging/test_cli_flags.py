@@ -136,3 +136,32 @@ x = 1
 
 def test_a_block_without_commands_gives_none():
     assert commands_in(Block("x", 1, ["$ echo hello", "output"])) == []
+
+
+def test_trt_vs_onnxrt_comparison_runs_onnx_runtime_without_optimizations():
+    """Review item C20: with its default (all) optimizations ONNX Runtime rewrites a Q/DQ model (integer
+    kernels, saturated int32 biases), so every command that compares TensorRT with ONNX Runtime turns them off."""
+    both = [c for c in cli_flags.site_commands([PAGE])
+            if c.tool == "polygraphy" and "--trt" in c.argv and "--onnxrt" in c.argv]
+    assert both, "the page shows a TensorRT vs ONNX Runtime comparison"
+    for c in both:
+        assert "--graph-optimization-level" in c.argv, c.argv
+        assert c.argv[c.argv.index("--graph-optimization-level") + 1] == "ORT_DISABLE_ALL", c.argv
+
+
+def test_legacy_commands_read_a_cache_tensorrt_wrote():
+    """Review item A2: the ptq stage's int8_<method>.calib.cache files are not TensorRT caches; the TensorRT 10
+    commands read the cache that ``ptq --trt10-legacy`` keeps (demos.trt.legacy.calibrate_from_args)."""
+    import inspect
+
+    from demos.trt import legacy
+
+    written = re.search(r'wd\.path\("([^"]+\.calib\.cache)"\)', inspect.getsource(legacy.calibrate_from_args))[1]
+    caches = []
+    for c in cli_flags.site_commands([PAGE]):
+        for i, word in enumerate(c.argv):
+            if word == "--calibration-cache":
+                caches.append(c.argv[i + 1])
+            elif word.startswith("--calib="):
+                caches.append(word.split("=", 1)[1])
+    assert len(caches) == 3 and set(caches) == {written}, caches

@@ -9,6 +9,8 @@ buffer by a CPU tensor; everything the calibrator itself decides (batches, end o
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import sys
 import types
 from pathlib import Path
@@ -20,14 +22,14 @@ from demos.trt import legacy
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "gallery/int8/plot_int8_ptq.py"
-FUNCTIONS = ("make_entropy_calibrator", "build_implicit_int8_engine")
+FUNCTIONS = ("calibration_key", "make_entropy_calibrator", "build_implicit_int8_engine")
 
 
 def page_functions() -> dict:
     tree = ast.parse(PAGE.read_text(encoding="utf-8"))
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in FUNCTIONS]
     assert sorted(d.name for d in defs) == sorted(FUNCTIONS), "the page defines the calibrator and its build"
-    namespace = {"np": np, "Path": Path}
+    namespace = {"np": np, "Path": Path, "hashlib": hashlib, "json": json}
     exec(compile(ast.Module(defs, type_ignores=[]), str(PAGE), "exec"), namespace)
     return namespace
 
@@ -38,6 +40,8 @@ class _Base:
 
 
 FAKE_TRT10 = types.SimpleNamespace(__version__="10.16.1.11", IInt8EntropyCalibrator2=_Base)
+# What both the page and the demo key a cache with (ONNX hash, TensorRT version, batch, algorithm).
+KEY = {"onnx_sha256": "0" * 64, "tensorrt_version": "10.16.1.11", "batch_size": 8, "algorithm": legacy.ALGORITHM}
 
 
 @pytest.fixture
@@ -62,7 +66,7 @@ def _drain(calibrator):
 def test_page_calibrator_feeds_batches_like_the_demo(tmp_path, cpu_buffers):
     x = np.random.default_rng(0).standard_normal((20, 3, 8, 8)).astype(np.float32)
     page = page_functions()["make_entropy_calibrator"](
-        FAKE_TRT10, (x[i:i + 8] for i in range(0, 20, 8)), 8, tmp_path / "page.cache")
+        FAKE_TRT10, (x[i:i + 8] for i in range(0, 20, 8)), 8, tmp_path / "page.cache", KEY)
     demo = legacy.make_calibrator(FAKE_TRT10, (x[i:i + 8] for i in range(0, 20, 8)), 8, tmp_path / "demo.cache")
     assert isinstance(page, _Base) and page.get_batch_size() == demo.get_batch_size() == 8
     got, want = _drain(page), _drain(demo)
@@ -75,28 +79,56 @@ def test_page_calibrator_feeds_batches_like_the_demo(tmp_path, cpu_buffers):
     assert page.get_batch(["input"]) is None  # stays exhausted
 
 
+def test_page_key_is_the_demos_key(tmp_path):
+    onnx_file = tmp_path / "m.onnx"
+    onnx_file.write_bytes(b"not really a network, but hashed like one")
+    page_key = page_functions()["calibration_key"](FAKE_TRT10, onnx_file, 8)
+    assert page_key == legacy.cache_key(onnx_file, FAKE_TRT10.__version__, 8)
+
+
 def test_page_calibrator_cache_round_trip_matches_the_demo(tmp_path, cpu_buffers):
     make = page_functions()["make_entropy_calibrator"]
     cache = b"TRT-101601-EntropyCalibration2\ninput: 3c010204\n"
-    page = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache")
-    # The demo also keys its cache (ONNX hash, TensorRT version, batch: a key file beside it).
-    key = {"onnx_sha256": "0" * 64, "tensorrt_version": "10.16.1", "batch_size": 8, "algorithm": legacy.ALGORITHM}
-    demo = legacy.make_calibrator(FAKE_TRT10, iter(()), 8, tmp_path / "demo.cache", key)
+    page = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache", KEY)
+    demo = legacy.make_calibrator(FAKE_TRT10, iter(()), 8, tmp_path / "demo.cache", KEY)
     assert page.read_calibration_cache() is None and demo.read_calibration_cache() is None  # calibrate
     page.write_calibration_cache(memoryview(cache))  # TensorRT hands over a buffer, not bytes
     demo.write_calibration_cache(memoryview(cache))
     assert (tmp_path / "page.cache").read_bytes() == (tmp_path / "demo.cache").read_bytes() == cache
-    # No temporary left behind.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.cache", "demo.cache.json", "page.cache"]
-    again = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache")
+    # Both write the key beside the cache, and leave no temporary behind.
+    assert json.loads((tmp_path / "page.cache.json").read_text()) == json.loads(
+        (tmp_path / "demo.cache.json").read_text()) == KEY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.cache", "demo.cache.json", "page.cache",
+                                                          "page.cache.json"]
+    again = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache", KEY)
     assert again.read_calibration_cache() == cache  # the next build skips calibration
+
+
+@pytest.mark.parametrize("change", ["onnx_sha256", "tensorrt_version", "batch_size", "no key file",
+                                    "corrupt key file"])
+def test_page_calibrator_refuses_a_cache_of_another_build_like_the_demo(tmp_path, change):
+    """A cache written for another network, TensorRT version or batch size (or without a readable key) is
+    not handed to TensorRT, which would build with its scales without a word: both calibrate again."""
+    make = page_functions()["make_entropy_calibrator"]
+    cache = b"TRT-101601-EntropyCalibration2\ninput: 3c010204\n"
+    for name in ("page.cache", "demo.cache"):
+        (tmp_path / name).write_bytes(cache)
+        side = tmp_path / f"{name}.json"
+        if change == "corrupt key file":
+            side.write_text("{not json")
+        elif change != "no key file":
+            side.write_text(json.dumps({**KEY, change: "something else"}))
+    page = make(FAKE_TRT10, iter(()), 8, tmp_path / "page.cache", KEY)
+    demo = legacy.make_calibrator(FAKE_TRT10, iter(()), 8, tmp_path / "demo.cache", KEY)
+    assert page.read_calibration_cache() is None
+    assert demo.read_calibration_cache() is None
 
 
 def test_page_code_refuses_tensorrt_11(tmp_path, monkeypatch):
     funcs = page_functions()
     trt11 = types.SimpleNamespace(__version__="11.4.0", BuilderFlag=types.SimpleNamespace(FP16=None))
     with pytest.raises(RuntimeError, match="removed in TensorRT 11"):
-        funcs["make_entropy_calibrator"](trt11, iter(()), 8, tmp_path / "c.cache")
+        funcs["make_entropy_calibrator"](trt11, iter(()), 8, tmp_path / "c.cache", KEY)
     monkeypatch.setitem(sys.modules, "tensorrt", trt11)
     with pytest.raises(RuntimeError, match="no implicit quantization"):
         funcs["build_implicit_int8_engine"](tmp_path / "m.onnx", tmp_path / "m.plan", iter(()), 8, tmp_path / "c.cache")

@@ -142,13 +142,15 @@ def test_cpu_form_overflow_guard_selects_layers():
 
 def test_modelopt_nvml_error_becomes_one_note(eff, monkeypatch, capfd):
     """ModelOpt 0.47 logs ERROR 'Failed to get GPU count' on machines without an NVIDIA driver, then calibrates
-    on the CPU; ``ptq`` swallows that line, prints one note instead, and leaves ModelOpt's logger as it was."""
+    on the CPU; ``ptq`` swallows that line through demos.quiet, prints one note instead (once per stage run),
+    and leaves ModelOpt's logger as it was."""
     import logging
     import shutil
 
     import modelopt.onnx.quantization as moq
     from modelopt.onnx.logging_config import logger
 
+    from demos import quiet
     from demos.resnet50 import ptq
 
     def fake_quantize(path, output_path, **kwargs):  # what ModelOpt does on a CPU-only machine, minus the work
@@ -157,7 +159,7 @@ def test_modelopt_nvml_error_becomes_one_note(eff, monkeypatch, capfd):
         shutil.copyfile(path, output_path)
 
     monkeypatch.setattr(moq, "quantize", fake_quantize)
-    monkeypatch.setattr(ptq, "_NO_NVML_NOTED", False)
+    quiet.reset_notes()  # what the stage does when it starts
     shown = []  # what ModelOpt's logger lets through to its handlers
     handler = logging.Handler()
     handler.emit = lambda record: shown.append(record.getMessage())

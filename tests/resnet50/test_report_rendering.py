@@ -63,8 +63,11 @@ def test_config_labels_name_dtype_layout_and_compile():
 
 def test_full_size_report_figures():
     rep = json.loads((FULL / "report.json").read_text())
-    fig = report.figure(rep)
+    fig = report.figure(rep, title="What the figure shows")
     try:
+        # The title comes first, then where it ran (A6: no suptitle call left at the end of a gallery cell).
+        what, where = fig.get_suptitle().split("\n")
+        assert what == "What the figure shows" and where.startswith(rep["model"])
         assert len(fig.axes) == 3
         labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
         assert labels == [r["precision"] for r in rep["rows"]]

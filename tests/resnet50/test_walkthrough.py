@@ -212,3 +212,25 @@ def test_page_describes_the_committed_run_as_it_was_made():
 def test_regenerate_script_is_valid_shell():
     proc = subprocess.run(["bash", "-n", str(REPO / "tools" / "regenerate_results.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_qat_section_states_the_schedule_and_defaults_the_code_has():
+    """Review item A5: the cosine ends at qat.FINAL_LR_FRACTION of the start (not zero), and the page names
+    the qat stage's default optimizer and learning rate and the committed study's."""
+    import argparse
+
+    from demos.resnet50 import qat
+
+    text = " ".join(line.lstrip("# ").strip() for line in PAGE.read_text(encoding="utf-8").splitlines())
+    assert "annealed to zero" not in text
+    assert f"cosine to {qat.FINAL_LR_FRACTION:.0%}".replace("%", " %") + " of its start" in text
+    def lr(x):  # 1e-05 -> 1e-5, as people write it
+        return f"{x:g}".replace("e-0", "e-")
+
+    parser = argparse.ArgumentParser()
+    qat.add_arguments(parser)
+    stage = parser.parse_args([])
+    assert f"{stage.optimizer.upper()} with momentum 0.9 and a learning rate of ``{lr(stage.lr)}``" in text
+    study = json.loads((REPO / "demos/resnet50/results/qat_study_efficientnet_lite0.json").read_text())["finetune"]
+    assert study["lr"] == stage.lr, "the page says 'the same' learning rate"
+    assert f"trains with {dict(adam='Adam', sgd='SGD')[study['optimizer']]} at the same ``{lr(study['lr'])}``" in text
