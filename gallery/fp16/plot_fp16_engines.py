@@ -495,7 +495,8 @@ def build_fp16_engine(onnx_path: str, plan_path: str, min_batch: int = 1,
         chw = tuple(inp.shape)[1:]
         if profile is None:
             profile = builder.create_optimization_profile()
-        profile.set_shape(inp.name, (min_batch, *chw), (opt_batch, *chw), (max_batch, *chw))
+        shapes = [(b, *chw) for b in (min_batch, opt_batch, max_batch)]  # min, opt, max
+        profile.set_shape(inp.name, *shapes)
     if profile is not None:
         config.add_optimization_profile(profile)
     plan = builder.build_serialized_network(network, config)

@@ -649,7 +649,7 @@ def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
         dims = tuple(inp.shape)[1:]
         if profile is None:
             profile = builder.create_optimization_profile()
-        profile.set_shape(inp.name, (batch[0], *dims), (batch[1], *dims), (batch[2], *dims))
+        profile.set_shape(inp.name, *[(b, *dims) for b in batch])  # min, opt, max
     if profile is not None:
         config.add_optimization_profile(profile)
     plan = builder.build_serialized_network(network, config)

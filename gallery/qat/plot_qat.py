@@ -466,7 +466,8 @@ def build_int8_engine(onnx_path, plan_path, min_batch=1, opt_batch=8, max_batch=
         chw = tuple(inp.shape)[1:]
         if profile is None:
             profile = builder.create_optimization_profile()
-        profile.set_shape(inp.name, (min_batch, *chw), (opt_batch, *chw), (max_batch, *chw))
+        shapes = [(b, *chw) for b in (min_batch, opt_batch, max_batch)]  # min, opt, max
+        profile.set_shape(inp.name, *shapes)
     if profile is not None:
         config.add_optimization_profile(profile)
     plan = builder.build_serialized_network(network, config)
