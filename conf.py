@@ -56,6 +56,8 @@ extensions = [
     "gallery_cards",
     # Inline literals or roles a translation left unclosed ("``x``（...") fail the build.
     "markup_check",
+    # The tests' tags of code blocks (# requires:, # trt-api:, # test: run) become a note for readers.
+    "block_tags",
     # Paddle-style raw HTML anchors (<a name="2"></a>) become link targets; broken ones fail -W.
     "paddle_style_guide.sphinx_ext",
 ]

@@ -2,7 +2,8 @@
 
 A message is a problem when its catalog is missing, when it has no translation, when its
 translation is marked fuzzy, or when the "translation" is the English sentence copied
-unchanged.  Messages are matched by their exact English text, so editing an English
+unchanged, or when its inline markup (literals and roles) differs from the English (a stray or
+missing backquote).  Messages are matched by their exact English text, so editing an English
 sentence makes its old translation stale until the catalog is updated and re-translated.
 
 Before any of that, every catalog is read strictly (:func:`po_syntax_errors`), with the rules of
@@ -16,6 +17,7 @@ on a garbage line or a binary file.)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import polib
@@ -36,6 +38,33 @@ _NEUTRAL = (
     re.compile(r"^:(?:doc|ref):`[^`]*`$"),
     re.compile(r"^\w[\w.+\-/]*[A-Z0-9][\w.+\-/]*(?: \d+(?:\.\d+)*)?$"),
 )
+
+
+# A role such as :doc:`...` or :math:`...` (not inside a word or after a backquote).
+ROLE = re.compile(r"(?<![\w`]):([a-z][\w.-]*(?::[a-z][\w.-]*)?):`")
+
+
+def inline_markup(text: str) -> tuple[dict[str, int], int, int]:
+    """(roles by name, double backquotes, other backquotes) of a message.
+
+    A translation has the same inline literals and roles as its English message.  One stray or missing
+    backquote changes these counts, while the Sphinx build may not notice: the text after an unclosed
+    literal ends up inside a literal node, which docs/_ext/markup_check.py leaves alone.
+    """
+    return dict(Counter(ROLE.findall(text))), text.count("``"), text.replace("``", "").count("`")
+
+
+def markup_difference(msgid: str, msgstr: str) -> str | None:
+    """What differs between the inline markup of a message and of its translation, or None."""
+    roles_en, double_en, single_en = inline_markup(msgid)
+    roles_zh, double_zh, single_zh = inline_markup(msgstr)
+    if roles_en != roles_zh:
+        return f"roles {roles_en or '{}'} in English, {roles_zh or '{}'} in the translation"
+    if double_en != double_zh:
+        return f"{double_en} ``double backquotes`` in English, {double_zh} in the translation"
+    if single_en != single_zh:
+        return f"{single_en} single backquotes in English, {single_zh} in the translation"
+    return None
 
 
 def is_language_neutral(msgid: str) -> bool:
@@ -193,4 +222,7 @@ def find_translation_problems(pot_dir: Path, po_dir: Path) -> list[str]:
                 problems.append(f"{name}: starts with a list marker, escape it (1\\. ...): {short}")
             elif _is_copied_prose(entry):
                 problems.append(f"{name}: copied English: {short}")
+            elif (difference := markup_difference(message.msgid, entry.msgstr)) is not None:
+                problems.append(f"{name}: inline markup differs ({difference}; a backquote is stray or "
+                                f"missing): {short}")
     return problems

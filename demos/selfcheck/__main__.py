@@ -8,22 +8,58 @@ that could run failed (1); 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from demos.errors import run_cli
+
+
+# The tables fit the terminal, or 88 columns when the output is not a terminal (a file, a page).
+DEFAULT_WIDTH = 88
+# A detail column narrower than this is not worth wrapping into: details go below their rows instead.
+MIN_DETAIL = 30
+
+
+def output_width() -> int:
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 
 def _cell(value) -> str:
     return "-" if value is None else str(value)
 
 
-def format_environment(components) -> str:
+def _table(heads: list[str], details: list[str], width: int) -> list[str]:
+    """A header and rows of fixed columns (``heads``, padded) and a last, free-text column wrapped to ``width``.
+
+    A detail continues under itself on the next lines; where the fixed columns leave fewer than
+    ``MIN_DETAIL`` columns, every detail goes on the lines below its row instead, indented, and the
+    header names no detail column.
+    """
+    room = width - max(len(h) for h in heads)
+    lines = []
+    for i, (head, detail) in enumerate(zip(heads, details)):
+        if i == 0 and room < MIN_DETAIL:
+            lines.append(head.rstrip())
+        elif not detail or len(head) + len(detail) <= width:
+            lines.append(f"{head}{detail}".rstrip())
+        elif room >= MIN_DETAIL:
+            parts = textwrap.wrap(detail, room, break_on_hyphens=False)
+            lines += [head + parts[0]] + [" " * len(head) + part for part in parts[1:]]
+        else:
+            lines.append(head.rstrip())
+            lines += ["    " + part for part in textwrap.wrap(detail, width - 4, break_on_hyphens=False)]
+    return lines
+
+
+def format_environment(components, width: int | None = None) -> str:
     rows = [("component", "usable", "version", "detail")]
     rows += [(c.name, "yes" if c.available else "no", _cell(c.version), c.detail) for c in components]
     w = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(f"{a:<{w[0]}}  {b:<{w[1]}}  {v:<{w[2]}}  {d}".rstrip() for a, b, v, d in rows)
+    heads = [f"{a:<{w[0]}}  {b:<{w[1]}}  {v:<{w[2]}}  " for a, b, v, _ in rows]
+    return "\n".join(_table(heads, [d for *_, d in rows], width or output_width()))
 
 
 def summary_of(result) -> str:
@@ -47,10 +83,11 @@ def summary_of(result) -> str:
     return ""
 
 
-def format_results(results) -> str:
+def format_results(results, width: int | None = None) -> str:
     w = max(len(r.name) for r in results) if results else 10
-    lines = [f"{'check':<{w}}  {'result':<7}  detail"]
-    lines += [f"{r.name:<{w}}  {r.status:<7}  {summary_of(r)}".rstrip() for r in results]
+    heads = [f"{'check':<{w}}  {'result':<7}  "] + [f"{r.name:<{w}}  {r.status:<7}  " for r in results]
+    details = ["detail"] + [summary_of(r) for r in results]
+    lines = _table(heads, details, width or output_width())
     counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "skipped")}
     lines.append(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
     return "\n".join(lines)

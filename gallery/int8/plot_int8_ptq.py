@@ -683,11 +683,17 @@ def build_int8_engine(qdq_onnx, plan_path, batch=(1, 32, 256)):
         raise RuntimeError("; ".join(errors))
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 4 << 30)
-    profile = builder.create_optimization_profile()
-    inp = network.get_input(0)
-    dims = tuple(inp.shape)[1:]
-    profile.set_shape(inp.name, (batch[0], *dims), (batch[1], *dims), (batch[2], *dims))
-    config.add_optimization_profile(profile)
+    profile = None  # only an input with a dynamic batch axis needs one
+    for i in range(network.num_inputs):
+        inp = network.get_input(i)
+        if inp.shape[0] >= 0:
+            continue
+        dims = tuple(inp.shape)[1:]
+        if profile is None:
+            profile = builder.create_optimization_profile()
+        profile.set_shape(inp.name, *[(b, *dims) for b in batch])  # min, opt, max
+    if profile is not None:
+        config.add_optimization_profile(profile)
     plan = builder.build_serialized_network(network, config)
     if plan is None:
         raise RuntimeError(f"TensorRT could not build {qdq_onnx}")

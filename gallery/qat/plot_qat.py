@@ -458,11 +458,18 @@ def build_int8_engine(onnx_path, plan_path, min_batch=1, opt_batch=8, max_batch=
         raise RuntimeError("; ".join(errors))
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, 1 << 30)
-    inp = network.get_input(0)
-    chw = tuple(inp.shape[1:])
-    profile = builder.create_optimization_profile()
-    profile.set_shape(inp.name, (min_batch, *chw), (opt_batch, *chw), (max_batch, *chw))
-    config.add_optimization_profile(profile)
+    profile = None  # only an input with a dynamic batch axis needs one
+    for i in range(network.num_inputs):
+        inp = network.get_input(i)
+        if inp.shape[0] >= 0:
+            continue
+        chw = tuple(inp.shape)[1:]
+        if profile is None:
+            profile = builder.create_optimization_profile()
+        shapes = [(b, *chw) for b in (min_batch, opt_batch, max_batch)]  # min, opt, max
+        profile.set_shape(inp.name, *shapes)
+    if profile is not None:
+        config.add_optimization_profile(profile)
     plan = builder.build_serialized_network(network, config)
     if plan is None:
         raise RuntimeError(f"TensorRT could not build {onnx_path}")

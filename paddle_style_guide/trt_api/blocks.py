@@ -11,8 +11,10 @@ Convention (see ``paddle_style_guide/guide/code-blocks.md``):
 - A ``bash``/``console`` block runs in the tests only when its first line is
   ``# test: run``; then every command in it must start with ``python``.
 
-Tags are only read from the leading comment lines of a block, so they render
-as ordinary comments.
+Tags are only read from the leading comment lines of a block.  The site's pages
+do not show them: docs/_ext/block_tags.py removes them at render time and puts a
+note such as "not run when this site was built" above a block that needs more
+than this machine has.
 
 Code that would escape both the test run and the API check is reported as an
 error: an indented code block, a fence without a language, a Python console

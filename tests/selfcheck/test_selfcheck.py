@@ -77,6 +77,33 @@ def test_a_broken_path_fails_the_run(monkeypatch, capsys):
     assert "0 passed, 1 failed, 1 skipped" in out
 
 
+def test_the_tables_fit_88_columns_and_keep_every_word():
+    """Printed to a file (or shown on the Check your setup page) the tables fit 88 columns; a wide terminal
+    gets one line per row."""
+    from demos.selfcheck.environment import Component
+
+    components = [Component("TensorRT", False, None, "`import tensorrt` failed (ModuleNotFoundError: No module "
+                                                     "named 'tensorrt')"),
+                  Component("ONNX Runtime", True, "1.24.4", "the numeric reference")]
+    results = [checks.Result("TensorRT run: FP16 (strongly typed), cuda-python buffers", "skipped",
+                             "needs TensorRT (see the environment table)"),
+               checks.Result("TensorRT-RTX build: FP32", "failed", "RuntimeError: " + "x " * 60)]
+    for text, rows in ((cli.format_environment(components, 88), components),
+                       (cli.format_results(results, 88), results)):
+        lines = text.splitlines()
+        assert max(map(len, lines)) <= 88, text
+        words = " ".join(text.split())
+        assert all(" ".join(r.detail.split()) in words for r in rows), text
+    env = cli.format_environment(components, 88).splitlines()
+    assert env[1].startswith("TensorRT ") and env[2].strip().endswith("named 'tensorrt')")
+    assert len(env[2]) - len(env[2].lstrip()) == env[1].index("`import")  # continues under its own column
+    res = cli.format_results(results, 88).splitlines()
+    assert res[0].split() == ["check", "result"] and res[2] == "    needs TensorRT (see the environment table)"
+    wide = cli.format_results(results, 200).splitlines()
+    assert wide[0].split() == ["check", "result", "detail"] and len(wide) == 4
+    assert wide[1].endswith("skipped  needs TensorRT (see the environment table)")
+
+
 def test_cuda_python_buffer_check_against_the_fake_runtime(monkeypatch):
     fake = fakes.FakeCudart()
     monkeypatch.setattr(buffers, "_cudart", lambda: fake)
@@ -111,3 +138,26 @@ def test_committed_gpu_results_carry_provenance():
         status = {c["name"]: c["status"] for c in doc["checks"]}
         assert status["CUDA buffers: torch"] == "passed" and status["CUDA buffers: cuda-python"] == "passed"
         assert doc["summary"]["failed"] == 0
+
+
+def test_the_check_setup_page_shows_the_tables_as_printed_to_a_file():
+    """The page's tables are what the self-check prints at 88 columns: they fit the content column
+    without the page's wrapping of code blocks breaking their columns (D25)."""
+    import re
+
+    from demos.selfcheck.environment import Component
+
+    page = (REPO / "docs" / "check-setup.md").read_text(encoding="utf-8")
+    env_block, checks_block = re.findall(r"```text\n(.*?)```", page, re.S)[:2]
+    assert max(len(line) for line in (env_block + checks_block).splitlines()) <= cli.DEFAULT_WIDTH
+    lines = env_block.rstrip("\n").splitlines()
+    starts = [lines[0].index(h) for h in ("usable", "version", "detail")]
+    components = []
+    for line in lines[1:]:
+        if not line[:starts[0]].strip():  # a detail continued from the row above
+            components[-1].detail += " " + line.strip()
+            continue
+        name, usable, version = (line[a:b].strip() for a, b in zip([0, *starts], starts))
+        components.append(Component(name, usable == "yes", None if version == "-" else version,
+                                    line[starts[2]:].strip()))
+    assert cli.format_environment(components, cli.DEFAULT_WIDTH) == env_block.rstrip("\n")

@@ -24,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("TUTORIAL_BUILD_DIR", ROOT / "build")).resolve()
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+import block_tags  # noqa: E402  (docs/_ext, put on the path above)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,8 @@ def download(html_root: Path, script: Path, suffix: str) -> Path:
 def copy_this_blocks(section) -> tuple[list[str], list[list[str]]]:
     """(Python code blocks, runnable console blocks as command lists) of a rendered section, no outputs.
 
-    A console block runs only when its first line is ``# test: run`` (the style guide's convention).
+    A console block runs only when its source starts with ``# test: run`` (the style guide's convention);
+    the rendered page leaves the tag out and marks the block with a class (docs/_ext/block_tags.py).
     """
     python, console = [], []
     for div in section.find_all("div", class_="highlight"):
@@ -144,7 +148,7 @@ def copy_this_blocks(section) -> tuple[list[str], list[list[str]]]:
         text = div.get_text()
         if "highlight-python" in classes.lower():
             python.append(text)
-        elif "highlight-console" in classes and text.splitlines()[0].strip() == "# test: run":
+        elif "highlight-console" in classes and block_tags.TESTED_CLASS in classes.split():
             console.append([ln[2:] for ln in text.splitlines() if ln.startswith("$ ")])
     return python, console
 

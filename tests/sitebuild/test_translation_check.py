@@ -141,3 +141,27 @@ def test_build_site_refuses_bad_environment_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "import runpy; runpy.run_path('conf.py')"], cwd=repo,
                           capture_output=True, text=True, env={**os.environ, "TUTORIAL_GALLERY_ONLY": "["}, timeout=120)
     assert proc.returncode != 0 and "ConfigError: TUTORIAL_GALLERY_ONLY='[' is not a regular expression" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "msgid, msgstr, differs",
+    [
+        # The plugin page's breakage: a stray backquote closes nothing, the rest of the sentence renders
+        # as code, and the build's markup check (which skips literal nodes) does not see it.
+        ("Call ``enqueue()`` once per batch.", "每个批次调用一次 ``enqueue()`` `。", "single backquotes"),
+        ("Call ``enqueue()`` once per batch.", "每个批次调用一次 ``enqueue()``\\ （一次）。", None),
+        ("Call ``enqueue()`` once per batch.", "每个批次调用一次 ``enqueue()。", "double backquotes"),
+        ("See :doc:`the INT8 page <plot_int8>`.", "见 :ref:`INT8 页 <plot_int8>`。", "roles"),
+        ("Run `--only TEXT` here.", "在这里运行 `--only TEXT。", "single backquotes"),
+        ("Run `--only TEXT` here.", "在这里运行 `--only TEXT`。", None),
+    ],
+)
+def test_inline_markup_must_match_the_english(dirs, msgid, msgstr, differs):
+    pot, po = dirs
+    _write(pot / "docs/page.pot", [(msgid, "", [])])
+    _write(po / "docs/page.po", [(msgid, msgstr, [])])
+    problems = find_translation_problems(pot, po)
+    if differs is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and "inline markup differs" in problems[0] and differs in problems[0], problems

@@ -30,6 +30,15 @@ def test_table_covers_the_issue_list(rows):
     assert all(r.sources for r in rows)
 
 
+def test_a_package_outside_tensorrt_is_not_dated_like_a_tensorrt_api(rows):
+    # pytorch-quantization never was a TensorRT API: the row says so, dates the package (not a TensorRT
+    # deprecation) and links the release notes that announced it.
+    [row] = [r for r in rows if r.id == "pytorch-quantization"]
+    assert "separate package" in row.note and "package" in row.deprecated
+    assert "10.2" in row.deprecated and not row.removed
+    assert row.sources[0]["url"] == "https://github.com/NVIDIA/TensorRT/blob/release/10.2/CHANGELOG.md"
+
+
 def test_each_row_is_verified_by_names(rows, surfaces):
     # Every row makes at least one checkable claim about TensorRT or an importable package.
     for row in rows:
