@@ -78,6 +78,22 @@ def place_resnet50(layers: list[roofline.Layer], roofs: Roofs, batch: int = BATC
     return out
 
 
+def precision_steps(placed: list[Placement], roofs: Roofs,
+                    steps: tuple[tuple[str, str], ...] = (("int8", "fp16"), ("fp8", "int8"))) -> list[dict]:
+    """For each (new, old) step both placements cover: the ratio of their images-per-second bounds, the side
+    of its ridge each is on, and the ratio of their compute roofs (which is 2 on the datasheet from FP16 to
+    INT8, but not with measured roofs)."""
+    by = {p.precision: p for p in placed}
+    out = []
+    for new, old in steps:
+        if new in by and old in by:
+            a, b = by[new], by[old]
+            roof = roofs.compute[RESNET50_PRECISIONS[new][0]] / roofs.compute[RESNET50_PRECISIONS[old][0]]
+            out.append({"new": new, "old": old, "speedup_bound": a.images_per_second / b.images_per_second,
+                        "bounds": (a.bound, b.bound), "compute_roof_ratio": roof})
+    return out
+
+
 def share_below_ridge(layers: list[roofline.Layer], element_bytes: int, ridge: float, batch: int = BATCH) -> tuple[int, int, float]:
     """(layers below the ridge, all conv/linear layers, share of the FLOPs they hold)."""
     rows = roofline.layer_intensities(layers, element_bytes, batch)

@@ -3,13 +3,27 @@
 Both compute ``(x - mean) / std`` in float32 with one rounding per operation (IEEE subtraction and
 division), then round once to the output dtype.  The CUDA and Triton kernels do the same operations in the
 same order, so on the GPU they are expected to match these references bit for bit, not just closely.
+:func:`decoded_pixels` gives them what the plugin receives: an image resized and center-cropped as
+:func:`demos.data.preprocess` does it, still uint8.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from demos import data
 from demos.plugins.fields import PreprocessFields
+
+
+def decoded_pixels(img, pre: data.Preprocess) -> np.ndarray:
+    """PIL RGB image -> uint8 NHWC ``[1, size, size, 3]``: :func:`demos.data.preprocess`'s resize and center
+    crop (torchvision's ``Resize`` and ``CenterCrop``), without its conversion to normalized float32."""
+    from PIL import Image
+
+    size = data.resized_size(*img.size, pre.resize)
+    if size != img.size:
+        img = img.resize(size, Image.BILINEAR)
+    return np.array(img.crop(data.center_crop_box(*img.size, pre.size)), dtype=np.uint8)[None]
 
 
 def preprocess_numpy(image: np.ndarray, fields: PreprocessFields) -> np.ndarray:

@@ -307,3 +307,24 @@ def calibrate(source, method: str, **kwargs) -> float:
         return funcs[method](source, **kwargs)
     except TypeError as exc:
         raise QuantInputError(f"bad option for method {method!r}: {exc}") from None
+
+
+def best_per_layer(scores: dict[str, np.ndarray], tol: float = 0.01) -> dict[str, dict[str, int]]:
+    """Which method scores best on each layer (higher is better, e.g. SQNR in dB), with ties kept apart.
+
+    ``scores`` maps a method name to one score per layer. A method is *at the top* of a layer when no other
+    method beats it by more than ``tol``; it is best ``alone`` when it is the only one at the top, and
+    ``tied`` otherwise. (``np.argmax`` would hand every tie, such as a ReLU6 output where every method
+    picks amax = 6, to the first method.) The extra key ``"*"`` counts the ``layers``, the ``ties`` and the
+    ties of ``all`` methods.
+    """
+    if not scores:
+        raise QuantInputError("best_per_layer needs the scores of at least one method")
+    table = np.stack([np.asarray(v, dtype=np.float64) for v in scores.values()])  # [method, layer]
+    top = table >= table.max(axis=0) - tol
+    alone = top & (top.sum(axis=0) == 1)
+    out = {m: {"alone": int(np.count_nonzero(alone[k])), "tied": int(np.count_nonzero(top[k] & ~alone[k]))}
+           for k, m in enumerate(scores)}
+    out["*"] = {"layers": table.shape[1], "ties": int(np.count_nonzero(top.sum(axis=0) > 1)),
+                "all": int(np.count_nonzero(top.all(axis=0)))}
+    return out

@@ -15,10 +15,10 @@ FP8 E4M3 and 57344 for FP8 E5M2.
 
 * Rounding is *half to even* (``numpy.rint``), as in ONNX ``QuantizeLinear`` and TensorRT; ``x / s`` is
   computed in float32 as those runtimes do, so results match them bit for bit.
-* INT8 uses the *narrow* range [-127, 127] by default, as ModelOpt's fake quantization and TensorRT's
-  weights do; the value -128 is never produced, so the range is symmetric. ONNX ``QuantizeLinear``
-  saturates to the full range [-128, 127]; ``narrow_range=False`` reproduces that exactly. Both give the
-  same result for every input inside [-amax, amax].
+* INT8 uses the *narrow* range [-127, 127] by default (ModelOpt's ``narrow_range=True``); the value -128
+  is never produced, so the range is symmetric. TensorRT's ``IQuantizeLayer``, ONNX ``QuantizeLinear`` and
+  ModelOpt's default quantizer saturate to the full range [-128, 127]; ``narrow_range=False`` reproduces
+  that exactly. Both give the same result for every input inside [-amax, amax].
 * FP8 values are rounded to the nearest FP8 number (ties to even) by ``ml_dtypes`` after the scaled
   input is clipped to ±q_max, which is ONNX's ``saturate=True`` behaviour (without the clip, values past the
   range would turn into NaN in E4M3).

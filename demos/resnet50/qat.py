@@ -172,8 +172,8 @@ def distillation_loss(student_logits, teacher_logits):
     """KL(teacher || student) of the softmax outputs, averaged over the batch.
 
     ``F.kl_div(input, target)`` computes ``sum target * (log target - input)``: with the student's
-    log-probabilities as input and the teacher's probabilities as target, that is the divergence of the
-    student from the teacher, KL(teacher || student), the usual distillation loss.
+    log-probabilities as input and the teacher's probabilities as target, that is
+    KL(teacher || student) = sum p_T * log(p_T / p_S), the usual distillation loss.
     """
     import torch.nn.functional as F
 

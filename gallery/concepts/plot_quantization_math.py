@@ -8,11 +8,18 @@ magnitude to keep, :math:`\mathrm{amax}`:
 .. math::
 
     s = \frac{\mathrm{amax}}{127}, \qquad
-    q = \mathrm{clip}\big(\mathrm{round}(x / s), -127, 127\big), \qquad
+    q = \mathrm{clip}\big(\mathrm{round}(x / s), -128, 127\big), \qquad
     \hat{x} = s \, q .
 
 There is no zero point: the quantization is *symmetric*, and 0.0 is always the code 0.
 ``round`` rounds half to even, as ONNX ``QuantizeLinear`` does.
+The clip is to the full INT8 range, as in TensorRT's ``IQuantizeLayer`` and ONNX ``QuantizeLinear``, but
+with :math:`s = \mathrm{amax}/127` every value inside :math:`[-\mathrm{amax}, \mathrm{amax}]` gets a code
+between -127 and 127: only values below :math:`-127.5\,s`, beyond :math:`-\mathrm{amax}`, reach -128.
+Quantizers with a *narrow* range clip to :math:`[-127, 127]` instead, so that the codes are symmetric too
+(``narrow_range=True`` in ModelOpt's quantizer configuration, whose default is the full range).
+``demos.quant`` uses the narrow range by default, and so does this page; the two differ only in whether a
+negative value beyond amax comes back as :math:`-\mathrm{amax}` or as :math:`-128\,s`, a step further.
 This page follows a tensor through these formulas with ``demos.quant``, measures the two errors they
 introduce (rounding inside the range, clipping outside), compares one scale per tensor with one per
 channel on real weights, and explains why TensorRT quantizes symmetrically.

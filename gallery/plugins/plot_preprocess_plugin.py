@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from demos import data
+from demos import data, plugins
 from demos.plugins import PLUGIN_NAME, PLUGIN_NAMESPACE, QUICK_NAMESPACE
 from demos.plugins.fields import EFFICIENTNET_LITE, IMAGENET, nbytes_per_image
 
@@ -68,7 +68,7 @@ for dtype, n in sizes.items():
 print(f"ImageNet fields (ResNet50):        {IMAGENET.describe()}")
 print(f"EfficientNet-Lite fields:          {EFFICIENTNET_LITE.describe()}")
 
-results_dir = Path(data.__file__).resolve().parents[1] / "demos" / "plugins" / "results"
+results_dir = Path(plugins.__file__).resolve().parent / "results"
 gpu_results = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(results_dir.glob("*.json"))]
 if gpu_results:
     measured = gpu_results[-1]
@@ -109,21 +109,14 @@ else:
 # Here one sample image goes through the reference and through the float32 preprocessing of the ResNet50
 # demo (``demos.data``): the plugin computes what the pipeline computed on the CPU.
 
-from PIL import Image
-
-from demos.plugins.reference import preprocess_numpy, preprocess_torch
+from demos.plugins.reference import decoded_pixels, preprocess_numpy, preprocess_torch
 
 items = data.discover(data.SAMPLES) if data.SAMPLES.is_dir() else []
 if items:
     item = items[0]
     img = data.load_rgb(item.path)
     pre = data.Preprocess()
-    # The decoder's output: the same resize and center crop as demos.data.preprocess, kept as uint8.
-    w, h = img.size
-    scale = pre.resize / min(w, h)
-    resized = img.resize((max(pre.size, round(w * scale)), max(pre.size, round(h * scale))), Image.BILINEAR)
-    left, top = (resized.width - pre.size) // 2, (resized.height - pre.size) // 2
-    pixels = np.array(resized.crop((left, top, left + pre.size, top + pre.size)), dtype=np.uint8)[None]
+    pixels = decoded_pixels(img, pre)  # the resize and center crop of demos.data.preprocess, kept as uint8
     pipeline = data.preprocess(img, pre)[None]  # float32 NCHW, computed as (x / 255 - m) / s
     print(f"sample image {item.rel} (class {item.label}): uint8 {pixels.shape}, {pixels.nbytes} bytes")
 else:
@@ -533,9 +526,14 @@ try:
 except BindingsError as exc:
     print(f"skipped: the binding wheels could not be introspected ({exc})")
 else:
-    labels = [s.label for s in surfaces.values()]
-    print(f"{'name':<34}" + "".join(f"{label:>24}" for label in labels) + f"{'first 10.x':>12}")
+    # Short column heads (product and major.minor) keep the table within the page width; the full versions
+    # come first.
+    heads = {key: ("RTX " if "RTX" in s.product else "TRT ") + ".".join(s.version.split(".")[:2])
+             for key, s in surfaces.items()}
+    for key, s in surfaces.items():
+        print(f"{heads[key]}: the {s.label} bindings")
+    print(f"{'name':<34}" + "".join(f"{heads[key]:>10}" for key in surfaces) + f"{'first 10.x':>12}")
     for name in names:
-        cells = ["present" if s.has(f"{s.module}.{name}") else "-" for s in surfaces.values()]
+        cells = ["yes" if s.has(f"{s.module}.{name}") else "-" for s in surfaces.values()]
         first = since.get(f"tensorrt.{name}")
-        print(f"{name:<34}" + "".join(f"{c:>24}" for c in cells) + f"{'%d.%d' % first if first else '':>12}")
+        print(f"{name:<34}" + "".join(f"{c:>10}" for c in cells) + f"{'%d.%d' % first if first else '':>12}")

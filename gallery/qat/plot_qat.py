@@ -27,6 +27,7 @@ evaluation images. The same run over all evaluation images was recorded with
 # per output channel, one scale per activation tensor) PTQ is within noise of FP32, and QAT has nothing to
 # recover.
 
+import collections
 import copy
 import warnings
 from pathlib import Path
@@ -167,10 +168,14 @@ del qmodel
 # trained directly.
 #
 # Here the "original schedule" is not ours to repeat (no ImageNet training set), so the loss is
-# distillation, which needs no labels: KL(FP32 || QAT), the divergence of the quantized model's softmax
-# from the FP32 model's. In PyTorch that is ``F.kl_div(F.log_softmax(student), F.softmax(teacher))``:
-# ``kl_div`` takes the log-probabilities of the model being trained and the probabilities of the target,
-# and computes the divergence *of the target* from them. ``qat.finetune`` implements the recipe:
+# distillation, which needs no labels. The FP32 model is the teacher, the quantized model the student,
+# and the loss is the Kullback-Leibler divergence of their softmax outputs
+# :math:`p_T` and :math:`p_S`, teacher first:
+# :math:`\mathrm{KL}(T \,\|\, S) = \sum_i p_T(i) \log\big(p_T(i) / p_S(i)\big)`, averaged over the batch.
+# In PyTorch that is ``F.kl_div(F.log_softmax(student), F.softmax(teacher))``: ``kl_div(input, target)``
+# takes the student's log-probabilities as ``input`` and the teacher's probabilities as ``target``, and
+# computes :math:`\sum \mathrm{target} \cdot (\log \mathrm{target} - \mathrm{input})`, the same sum.
+# ``qat.finetune`` implements the recipe:
 #
 # .. literalinclude:: /demos/resnet50/qat.py
 #    :pyobject: distillation_loss
@@ -222,9 +227,10 @@ for name in ("fp32", "ptq", "qat"):
 # still costs accuracy that per-channel scales would not. Forty-eight steps on 178 images are far from the
 # recipe's 10 % of the original schedule, which for an ImageNet model means many thousands of steps over
 # the training set; a CPU site build cannot stand in for that, and 200 evaluation images resolve a
-# difference of about one point at best. The learning rate matters as much as the length: an earlier
-# version of this page trained at 1e-4, and its loss rose during the run instead of falling, the
-# straight-through approximation misleading the optimizer as the guide warns about large learning rates.
+# difference of about one point at best. The learning rate matters as much as the length: the
+# straight-through estimator only approximates the gradient of the rounding, and the guide warns that a
+# large learning rate lets that approximation mislead the optimizer. This page and its recorded study train
+# at 1e-5 only; if you try another rate, watch the epoch means, which must fall.
 # Where QAT is not an option, the cheapest fix for this failure is to avoid it: per-channel weight scales,
 # as in the first section.
 #
@@ -329,7 +335,10 @@ engines = gallery_cache.CACHE_ROOT / "qat" / "engines"
 skipped = []
 info = rtx_build.build_plan(qat_onnx, engines / "int8_qat.rtx.plan", 1, 8, 32)
 print(f"TensorRT-RTX {info['tensorrt_version']}: plan {info['plan_bytes'] / 1e6:.1f} MB from {qat_onnx.name}, "
-      f"{info['layers']} network layers, output precisions {info['network']['precision_counts']}")
+      f"{info['layers']} network layers, output precisions {info['network']['precision_counts']}, "
+      f"{info['network']['dq_fed_layers']} DQ-fed layers counted apart")
+fp32_kinds = collections.Counter(name.rsplit("(", 1)[-1].rstrip(")") for name in info["network"]["fp32_layers"])
+print("FP32 layers by kind: " + ", ".join(f"{kind} {n}" for kind, n in fp32_kinds.most_common()))
 fp32_plan = files.read_json(RESULTS / "cpu_efficientnet_lite0" / "build_rtx.json", "recorded build")["engines"][0]
 print(f"(the recorded FP32 plan of the same network: {fp32_plan['plan_bytes'] / 1e6:.1f} MB)")
 
@@ -345,6 +354,13 @@ else:
     print(f"skipped: {skipped[-1]}")
 
 # %%
+# These counts are the output types of the parsed network, before TensorRT fuses anything; no layer in them
+# says INT8 although the plan is an INT8 plan. The layers that read a DequantizeLinear (the convolutions, the
+# pooling and the classifier's matrix product) are counted apart: TensorRT fuses each with its DQ into an INT8
+# kernel. Most FP32 layers are the ReLU6 clips and residual adds that follow those layers, which TensorRT can
+# fuse into the same kernels; the INT64 layers compute the shape of the flatten before the classifier from
+# the batch size. The precision each layer runs in shows in the built engine's layer report, on a GPU.
+#
 # PTQ vs QAT, recorded
 # --------------------
 # The numbers above come from 200 images and a four-epoch run that fits the site build. The same study
@@ -504,8 +520,9 @@ with tempfile.TemporaryDirectory() as tmp:
 #   configuration's ``quant_cfg`` entries instead of descriptors.
 # * **Accuracy drops during QAT instead of recovering.** BatchNorm is in training mode: its running
 #   statistics are being overwritten by small fine-tuning batches. Put the BatchNorm layers in eval mode
-#   after every ``model.train()``. A learning rate near the original training rate does the same damage;
-#   start around 1e-5 to 1e-4 and anneal.
+#   after every ``model.train()``. A learning rate near the original training rate does the same damage:
+#   start at about 1 % of it, as NVIDIA's guide advises (this page uses Adam at 1e-5), anneal to 1 % of the
+#   starting rate, and lower it if the epoch means of the loss rise.
 # * **The export fails inside ModelOpt's quantizers** (``torch.export`` / dynamo errors). Export with
 #   ``torch.onnx.export(..., dynamo=False)``, as above.
 # * **The exported model has no QuantizeLinear nodes.** It was exported before ``mtq.quantize``, or the

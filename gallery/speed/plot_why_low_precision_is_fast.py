@@ -232,15 +232,23 @@ for roofs, caption in roof_sets:
     plot_roofline(roofs, caption)
     print(f"{roofs.label} ({roofs.bandwidth_tbps:.2f} TB/s) [{caption}]")
     print(f"  {'precision':<10}{'FLOP/B':>8}{'ridge':>8}  {'bound':<14}{'attainable':>11}{'img/s bound':>13}")
-    for p in analysis.place_resnet50(layers, roofs):
+    placed = analysis.place_resnet50(layers, roofs)
+    for p in placed:
         print(f"  {p.precision:<10}{p.intensity:>8.0f}{p.ridge:>8.0f}  {p.bound:<14}{p.attainable:>10.0f}T"
               f"{p.images_per_second:>13,.0f}")
+    for step in analysis.precision_steps(placed, roofs):  # each step: its gain in the model, and why
+        print(f"  {step['new']} vs {step['old']}: {step['speedup_bound']:.2f}x img/s bound "
+              f"({step['bounds'][0]} vs {step['bounds'][1]}), compute roof {step['compute_roof_ratio']:.2f}x")
 
 # %%
 # From TF32 to FP16 to INT8, halving the element size doubles the intensity, and on the datasheet it also
-# doubles the compute roof, so ResNet50 stays on the same side of the ridge.
-# What changes is the height of the ceiling: INT8 can run up to twice as fast as FP16 whether the network
-# is memory-bound or compute-bound.
+# doubles the compute roof, so ResNet50 stays on the same side of the ridge and each step can at most
+# double the ceiling, whether the network is memory-bound or compute-bound.
+# Measured roofs need not keep that ratio: a library kernel reaches a different share of the datasheet
+# peak in each data type (see the bars above), so each data type has its own ridge, the network can
+# change sides, and the gain of a step need not be two.
+# The last two lines under each table compare INT8 with FP16 and FP8 with INT8: the ratio of their
+# images-per-second bounds, the side of its ridge each one is on, and the ratio of their compute roofs.
 # FP32 on the CUDA cores is the exception: its roof is so low that the network is limited by arithmetic
 # there, which is why the step from FP32 to any tensor-core format is the largest of all.
 # The images-per-second column is an upper bound from this model, not a prediction.
@@ -264,7 +272,8 @@ for name, (dtype, element_bytes) in (("fp16", analysis.RESNET50_PRECISIONS["fp16
           f"they hold {share:.0%} of the FLOPs")
 ax.set_xlabel("layer arithmetic intensity (FLOP per DRAM byte, fused)")
 ax.set_ylabel("MFLOP per image")
-ax.set_title(f"ResNet50 layers at batch {analysis.BATCH}, ridge points of {roofs.label}\n{caption}", fontsize=9)
+ax.set_title(f"ResNet50 layers at batch {analysis.BATCH}, with the ridge points of the roofline "
+             f"({roofs.label})\n{caption}", fontsize=9)
 ax.grid(True, which="both", alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
@@ -349,8 +358,9 @@ for _, doc in alignment_docs:
 # faster) by the rate of the nearest aligned count at or above it: 64 for 63, 72 for 65 in FP16, 80 for
 # 65 and 72 in INT8. Near 1, the library hid the odd size; well below 1, the layer pays for it.
 # The practical rule is cheap to follow when you design, prune or export a network: give every layer
-# channel counts that are multiples of 8 for FP16 and of 16 for INT8 (64 channels cost 1.6 % more
-# arithmetic than 63, far less than a slow kernel), and expect TensorRT to pad the ones you cannot change.
+# channel counts that are multiples of 8 for FP16 and of 16 for INT8 (64 channels in and out cost
+# (64/63)² - 1 ≈ 3.2 % more arithmetic than 63, far less than a slow kernel), and expect TensorRT to pad the
+# ones you cannot change.
 #
 # Latency: one image at a time
 # ----------------------------
@@ -526,12 +536,18 @@ fig.tight_layout()
 # --------------------------
 # * **FP16 (or BF16)** is the default step: about twice the math rate of TF32 and half the bytes of FP32,
 #   no calibration, and accuracy that almost always matches FP32 for inference. Start here.
-# * **INT8** doubles the math rate and halves the bytes again, which is worth up to twice FP16's speed for
-#   convolutional networks like ResNet50, memory-bound or not. It needs scales from calibration or
-#   quantization-aware training, and a check of the accuracy (the INT8 pages show how).
-# * **FP8** has the same speed and size as INT8 on Hopper. Its exponent bits cover a wider range with one
-#   scale per tensor, which suits transformer activations with outliers; for CNNs with ReLU, INT8 is
-#   usually as accurate and more widely supported (GPUs before Hopper and Ada have no FP8 tensor cores).
+# * **INT8** doubles the datasheet math rate and halves the bytes again, which is worth up to twice FP16's
+#   speed for convolutional networks like ResNet50, memory-bound or not; with the measured roofs above the
+#   bound grows by less (the "int8 vs fp16" line). It needs scales from calibration or quantization-aware
+#   training, and a check of the accuracy (the INT8 pages show how).
+# * **FP8** has the same size as INT8 and, on Hopper's datasheet, the same dense math rate. Measured, the
+#   two differ: PyTorch's FP8 product (``torch._scaled_mm``) ran faster than its INT8 one
+#   (``torch._int_mm``), as the measured rates and the compute roof of the "fp8 vs int8" line show. That is
+#   a difference between two library kernels, which the datasheet does not show; an engine's speed depends
+#   on the kernels it has for each type, so measure the one you deploy.
+#   FP8's exponent bits cover a wider range with one scale per tensor, which suits transformer activations
+#   with outliers; for CNNs with ReLU, INT8 is usually as accurate and more widely supported (GPUs before
+#   Hopper and Ada have no FP8 tensor cores).
 #
 # Use the roofline to set expectations: a memory-bound network gains from every byte saved, a
 # compute-bound one from every doubling of the math rate, and lower precision gives both.
@@ -572,9 +588,10 @@ graphs = {"FP32": cpu_int8.ort_kernels(lite0_fp32), "ReLU6 kept in float": fold[
           "ReLU6 folded": fold["folded"]["kernels"]}
 print(f"{lite0.spec.name} ({lite0.spec.weights_label}); calibration: {lite0_calib.source}")
 ops = ["Conv", "QLinearConv", "Clip", "QuantizeLinear", "DequantizeLinear", "Clip (uint8 codes)", "QLinearAdd"]
-print(f"{'operators ONNX Runtime runs':<28}" + "".join(f"{op:>20}" for op in ops))
-for name, counts in graphs.items():
-    print(f"{name:<28}" + "".join(f"{counts.get(op, 0):>20}" for op in ops))
+print("operators ONNX Runtime runs, per inference:")
+print(f"{'':<20}" + "".join(f"{name:>22}" for name in graphs))
+for op in ops:
+    print(f"{op:<20}" + "".join(f"{counts.get(op, 0):>22}" for counts in graphs.values()))
 print(f"folded: {fold['folded']['relu6']}")
 
 lite0_eval = lite0.images("eval", count=200)

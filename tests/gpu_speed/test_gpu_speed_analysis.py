@@ -87,3 +87,39 @@ def test_ladder_of_a_missing_or_broken_folder(tmp_path):
     (tmp_path / "zz_bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(UserError, match="not valid JSON"):
         analysis.resnet50_ladder(tmp_path)
+
+
+def test_precision_steps_follow_the_roofs_not_a_fixed_factor_of_two(layers):
+    """The speed page's "int8 vs fp16" / "fp8 vs int8" lines: on the datasheet INT8 is twice FP16 on the same
+    side of the ridge; with measured roofs that are not in a 2:1 ratio the gain is what the roofs give, and
+    the network can change sides (the page used to promise "up to twice as fast whether memory- or
+    compute-bound" under a table that showed otherwise)."""
+    sheet = analysis.datasheet_roofs(DATASHEETS["H200 SXM"])
+    steps = {(s["new"], s["old"]): s for s in analysis.precision_steps(analysis.place_resnet50(layers, sheet), sheet)}
+    assert steps[("int8", "fp16")]["compute_roof_ratio"] == pytest.approx(2, rel=1e-3)
+    assert steps[("int8", "fp16")]["speedup_bound"] == pytest.approx(2, rel=1e-3)
+    assert steps[("fp8", "int8")]["speedup_bound"] == pytest.approx(1, rel=1e-3)
+
+    measured = analysis.measured_roofs(_gpu_doc({"fp16": 700.0, "int8": 900.0, "fp8_e4m3": 1200.0}, tbps=4.0))
+    placed = analysis.place_resnet50(layers, measured)
+    steps = {(s["new"], s["old"]): s for s in analysis.precision_steps(placed, measured)}
+    int8 = steps[("int8", "fp16")]
+    assert int8["compute_roof_ratio"] == pytest.approx(900 / 700)
+    assert 1 < int8["speedup_bound"] <= 2
+    by = {p.precision: p for p in placed}
+    assert int8["bounds"] == (by["int8"].bound, by["fp16"].bound)
+    assert int8["speedup_bound"] == pytest.approx(by["int8"].images_per_second / by["fp16"].images_per_second)
+    assert steps[("fp8", "int8")]["compute_roof_ratio"] == pytest.approx(1200 / 900)
+
+
+def test_alignment_rule_states_the_padding_cost_right():
+    """Review A10: padding 63 channels to 64 on both the input and the output side of a convolution multiplies
+    its arithmetic by (64/63)^2, which is the percentage the speed page must state (not 64/63)."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "gallery" / "speed" / "plot_why_low_precision_is_fast.py")
+    text = " ".join(line.lstrip("# ") for line in page.read_text(encoding="utf-8").splitlines())
+    stated = re.search(r"64 channels in and out cost \(64/63\)² - 1 ≈ ([\d.]+) %", text)
+    assert stated, "the speed page no longer states the cost of 64 channels against 63"
+    assert float(stated.group(1)) == round(((64 / 63) ** 2 - 1) * 100, 1)

@@ -59,3 +59,21 @@ def test_pixel_units_match_torchvision_two_step_normalization():
 def test_reference_rejects_non_nhwc():
     with pytest.raises(ValueError, match="NHWC"):
         preprocess_numpy(np.zeros((1, 3, 8, 8), np.uint8), IMAGENET)
+
+
+@pytest.mark.parametrize("size", [(259, 256), (350, 300), (300, 517), (500, 375), (224, 224)])
+def test_decoded_pixels_are_what_the_pipeline_preprocesses(size):
+    """The plugin page's uint8 image is demos.data.preprocess's resize and crop: normalized by the reference it
+    gives the pipeline's float32 input up to the last bits. The page used to round the long side and floor the
+    crop offset, which shifts the crop by a pixel for sizes like these."""
+    from PIL import Image
+
+    from demos import data
+    from demos.plugins.reference import decoded_pixels
+
+    rng = np.random.default_rng(list(size))
+    img = Image.fromarray(rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8), "RGB")
+    pre = data.Preprocess()
+    pixels = decoded_pixels(img, pre)
+    assert pixels.dtype == np.uint8 and pixels.shape == (1, pre.size, pre.size, 3)
+    np.testing.assert_allclose(preprocess_numpy(pixels, IMAGENET), data.preprocess(img, pre)[None], rtol=0, atol=2e-6)

@@ -215,3 +215,23 @@ def test_bad_inputs(call, message):
     with pytest.raises(QuantInputError, match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_best_per_layer_counts_ties_apart():
+    """The calibration page's "best on N layers": a ReLU6 layer where every method picks amax = 6 is a tie,
+    not a win for max (np.argmax gives every tie to the first method)."""
+    from demos.quant.calibrators import best_per_layer
+
+    sqnr = {"max": np.array([40.0, 30.0, 35.0, 20.0]),
+            "percentile": np.array([40.0, 31.0, 35.005, 25.0]),
+            "entropy": np.array([40.0, 29.0, 34.0, 26.0]),
+            "mse": np.array([40.0, 33.0, 35.0, 24.0])}
+    best = best_per_layer(sqnr, tol=0.01)
+    assert best["*"] == {"layers": 4, "ties": 2, "all": 1}
+    assert best["max"] == {"alone": 0, "tied": 2}  # argmax would say max is best on layers 0 and 2
+    assert best["percentile"] == {"alone": 0, "tied": 2}
+    assert best["mse"] == {"alone": 1, "tied": 2}
+    assert best["entropy"] == {"alone": 1, "tied": 1}
+    assert sum(best[m]["alone"] for m in sqnr) + best["*"]["ties"] == best["*"]["layers"]
+    with pytest.raises(QuantInputError):
+        best_per_layer({})

@@ -37,6 +37,7 @@ from demos.quant import (
     mse_amax,
     per_channel_max,
     percentile_amax,
+    quantize,
 )
 from demos.quant.collect import collect_activations
 
@@ -266,3 +267,20 @@ def test_quantizer_gradient_is_a_straight_through_estimator(pass_through):
     np.testing.assert_allclose(y.detach().numpy(), ours, rtol=2**-23, atol=0)
     expected = torch.ones_like(x) if pass_through in (None, True) else (x.detach().abs() <= 1.0).float()
     assert torch.equal(x.grad, expected)
+
+
+def test_default_int8_quantizer_uses_the_full_range():
+    """What the quantization-math page says: ModelOpt's INT8 ``TensorQuantizer`` clamps to [-128, 127] by
+    default (``narrow_range`` is False in 0.47), like TensorRT's IQuantizeLayer and ONNX QuantizeLinear, and
+    ``narrow_range=True`` gives [-127, 127], ``demos.quant``'s default. The two differ only below -amax."""
+    from modelopt.torch.quantization.config import QuantizerAttributeConfig
+
+    x = torch.linspace(-1.5, 1.5, 3001)
+    default = TensorQuantizer(QuantizerAttributeConfig(num_bits=8, axis=None), amax=1.0)
+    narrow = TensorQuantizer(QuantizerAttributeConfig(num_bits=8, axis=None, narrow_range=True), amax=1.0)
+    assert not default.narrow_range
+    codes = {name: np.rint(q(x).numpy() * 127).astype(np.int64) for name, q in (("full", default), ("narrow", narrow))}
+    assert codes["full"].min() == -128 and codes["narrow"].min() == -127
+    np.testing.assert_array_equal(codes["full"], quantize(x.numpy(), 1 / 127, narrow_range=False))
+    np.testing.assert_array_equal(codes["narrow"], quantize(x.numpy(), 1 / 127))
+    assert np.array_equal(codes["full"] != codes["narrow"], x.numpy() < -127.5 / 127)

@@ -153,3 +153,43 @@ def test_study_command_rejects_bad_arguments(tmp_path, capsys):
     assert run_cli(qat._study_main, ["--out", str(tmp_path / "r.json"), "--data", str(tmp_path / "none")]) != 0
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+_QAT_PAGE = qat.__file__.replace("\\", "/").rsplit("/demos/", 1)[0] + "/gallery/qat/plot_qat.py"
+
+
+def _comment_text(path: str) -> str:
+    """The narrative of a sphinx-gallery script (its comment lines) and the docstrings of a module, joined."""
+    import re
+
+    src = open(path, encoding="utf-8").read()
+    return " ".join(re.sub(r"^\s*#\s?", "", line) for line in src.splitlines())
+
+
+@pytest.mark.parametrize("path", [_QAT_PAGE, qat.__file__])
+def test_kl_direction_is_written_one_way(path):
+    """Review A8: the loss is KL(teacher || student) = sum p_T log(p_T / p_S), and no sentence calls it "the
+    divergence of X from Y" (an idiom read both ways; the page and the docstring used it in opposite senses)."""
+    import re
+
+    text = _comment_text(path)
+    assert not re.search(r"divergence \*?of\*? (the|it)\b", text)
+    assert "KL(teacher || student) = sum p_T * log(p_T / p_S)" in text or (
+        r"\mathrm{KL}(T \,\|\, S) = \sum_i p_T(i) \log\big(p_T(i) / p_S(i)\big)" in text)
+
+
+def test_qat_page_names_only_learning_rates_it_ran():
+    """Review A12: the page gave advice and an unrecorded run at 1e-4; every learning rate its text names must
+    be the page's own or the recorded study's."""
+    import json
+    import re
+    from pathlib import Path
+
+    from demos.resnet50 import RESULTS
+
+    text = _comment_text(_QAT_PAGE)
+    named = {float(v) for v in re.findall(r"\b\d+e-\d+\b", text)}
+    ran = {json.loads(p.read_text(encoding="utf-8"))["finetune"]["lr"] for p in Path(RESULTS).glob("qat_*.json")}
+    src = Path(_QAT_PAGE).read_text(encoding="utf-8")
+    ran |= {float(v) for v in re.findall(r'"lr": (\d+e-\d+)', src)}
+    assert named and named <= ran, f"learning rates named but not run: {sorted(named - ran)}"
