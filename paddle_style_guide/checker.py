@@ -254,6 +254,18 @@ class Checker:
             scan = self._scans[path]
             if scan[0] == "page":
                 self._labels.update(_label_name(label) for label in scan[2])
+        for part in self._resolve_many(files):
+            result.files += part.files
+            result.links += part.links
+            result.ignored += part.ignored
+            result.problems.extend(part.problems)
+            result.external.extend(part.external)
+        result.problems.sort()
+        return result
+
+    def _resolve_files(self, files: list[str]) -> Result:
+        """The links of ``files`` (already scanned) resolved: problems, counts, external links."""
+        result = Result()
         for path in files:
             scan = self._scans[path]
             result.files += 1
@@ -273,8 +285,24 @@ class Checker:
                     severity, reason = found if isinstance(found, tuple) else (ERROR, found)
                     column = self._column(path, line, target)
                     result.problems.append(Problem(shown, line, column, severity, target, reason))
-        result.problems.sort()
         return result
+
+    def _resolve_many(self, files: list[str]) -> list[Result]:
+        """Resolve the links of ``files`` in order; with many files and fork available, in forked
+        worker processes that inherit every scan (resolution only reads them)."""
+        global _FORKED
+        jobs = self.options.jobs or os.cpu_count() or 1
+        if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES or \
+                "fork" not in multiprocessing.get_all_start_methods():
+            return [self._resolve_files(files)]
+        size = -(-len(files) // (jobs * 4))
+        chunks = [files[i:i + size] for i in range(0, len(files), size)]
+        _FORKED = self
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as ex:
+                return list(ex.map(_resolve_in_fork, chunks))
+        finally:
+            _FORKED = None
 
     def _column(self, path: str, line: int, target: str) -> int:
         """Column (1-based) of ``target`` on its line, else of the line's text."""
@@ -302,7 +330,7 @@ class Checker:
         else:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-            chunk = max(8, len(files) // (jobs * 8))
+            chunk = max(8, len(files) // (jobs * 32))  # small chunks: the workers finish together
             with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=quiet_markdown_it) as ex:
                 items = list(ex.map(_scan_file, files, repeat(self.options), chunksize=chunk))
         return [self._keep(path, item) for path, item in zip(files, items)]
@@ -459,6 +487,13 @@ class Checker:
     def _is_dir(self, path: str) -> bool:
         mode = self._mode(path)
         return mode is not None and stat.S_ISDIR(mode)
+
+
+_FORKED: Checker | None = None  # the checker whose scans forked resolution workers inherit
+
+
+def _resolve_in_fork(files: list[str]) -> Result:
+    return _FORKED._resolve_files(files)
 
 
 def page_anchors(scan: PageScan, options: Options) -> set[str]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from . import __version__
 from .checker import ERROR, RULE_SETS, SLUG_STYLES, SWITCHES, Checker, Options, Problem, Result
 from .config import CONFIG_TABLE, Settings, load_settings
-from .external import DEFAULT_CACHE, ExternalChecker
+from .config import DEFAULT_EXTERNAL_CACHE as DEFAULT_CACHE
 from .files import UsageError
 from .markdown_scan import quiet_markdown_it
 
@@ -194,6 +194,8 @@ def _settings(args) -> Settings:
 
 
 def _check_external(result: Result, args) -> list[str]:
+    from .external import ExternalChecker  # http.client and ssl: only for --external
+
     checker = ExternalChecker(
         timeout=args.timeout,
         max_connections=args.max_connections or 1,

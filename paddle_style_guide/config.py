@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from .files import UsageError
 
 CONFIG_TABLE = "tool.paddle_style_guide"
+# Where --external keeps the links it found working (relative to the working directory).
+DEFAULT_EXTERNAL_CACHE = os.path.join(".cache", "paddle_style_guide", "external-links.json")
 _STRINGS = ("rules", "conf", "root", "slugs")
 _LISTS = ("paths", "exclude", "ignore", "enable", "disable")
 _PATHS = ("conf", "root", "paths")  # relative to the pyproject.toml

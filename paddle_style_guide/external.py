@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .config import DEFAULT_EXTERNAL_CACHE as DEFAULT_CACHE
+
 CACHE_FORMAT = "paddle_style_guide.external-links/1"
-DEFAULT_CACHE = os.path.join(".cache", "paddle_style_guide", "external-links.json")
 USER_AGENT = "paddle-style-guide-link-check/1 (Python urllib)"
 # Servers that refuse HEAD (or robots) often answer GET properly.
 _RETRY_WITH_GET = {400, 403, 404, 405, 406, 501}
