@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_random_weights_are_labelled_in_every_file(r50):
-    for name in ("fp32", "fp16", "int8_max", "int8_percentile", "int8_qat", "cpu_int8_trt_scales", "cpu_int8_best"):
+    for name in ("fp32", "fp16", "int8_max", "int8_qat", "cpu_int8_trt_scales", "cpu_int8_best"):
         spec = onnx_tools.spec_of(onnx.load(r50.path(f"{name}.onnx")))
         assert spec.weights == "random" and not spec.real_weights
         assert "pipeline check" in spec.weights_label
@@ -46,7 +46,7 @@ def test_conversions_reproduce_fp32_numerics(r50):
 def test_rtx_plans_with_profile(r50):
     rec = r50.result("build_rtx")
     names = {e["onnx"].rsplit("/", 1)[-1] for e in rec["engines"]}
-    assert names == {"fp32.onnx", "fp16.onnx", "int8_max.onnx", "int8_percentile.onnx", "int8_qat.onnx"}
+    assert names == {"fp32.onnx", "fp16.onnx", "int8_max.onnx", "int8_qat.onnx"}
     assert all(e["profile"] == [1, 8, 16] for e in rec["engines"])
 
 

@@ -1,7 +1,8 @@
 """The ResNet50 walkthrough page (gallery/resnet50/plot_resnet50_walkthrough.py) says what it runs.
 
 * every command the page executes through ``cli(...)`` is shown in its narrative, as the reader would type it;
-* its "Copy this" block (``# test: run``) runs, command by command, and produces a report with accuracy;
+* its "Copy this" block (``# test: run``) is the pipeline in order (it is run from the rendered page by
+  tests/sitebuild/test_copy_this.py);
 * every error the page lists as a common error is one ``error:`` line and a non-zero exit on the real
   command line, and so is the failed ResNet50 weights download on a machine without internet access.
 """
@@ -13,15 +14,12 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from demos import data
-from demos.resnet50.__main__ import main
 from paddle_style_guide.trt_api import blocks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,48 +89,19 @@ def _copy_this_block() -> blocks.Block:
     return blocks.Block(PAGE, 0, "shell", "\n".join(runnable[0]), {"test": "run"})
 
 
-@pytest.fixture(scope="module")
-def copy_run(tmp_path_factory) -> Path:
-    """The "Copy this" block run command by command from the repository root, as the page says to.
-
-    Returns a copy of the workdir it wrote (the original, under the git-ignored build/, is removed).
-    """
-    if not (data.SAMPLES / "labels.csv").is_file():
-        pytest.skip(f"sample images not found at {data.SAMPLES}")
+def test_copy_this_block_is_the_pipeline_in_order():
+    """The block is what the page runs, in the same order and under the git-ignored build/.  That it runs
+    and what its report holds is tested on the rendered page, in an empty folder with the tutorial's wheel
+    (tests/sitebuild/test_copy_this.py::test_copy_this_runs_in_an_empty_folder)."""
     commands = blocks.shell_commands(_copy_this_block())
     assert [shlex.split(c)[5] for c in commands] == ["export", "fp16", "ptq", "qat", "build", "eval", "bench",
                                                        "report"]
-    workdir = REPO / shlex.split(commands[0])[4]
-    assert workdir.parent == REPO / "build", "the block should write under the git-ignored build/"
-    shutil.rmtree(workdir, ignore_errors=True)
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        for command in commands:
-            argv = blocks.python_argv(command, sys.executable)
-            assert argv[1:3] == ["-m", "demos.resnet50"], command
-            # In-process: the same code path as the command line without importing PyTorch eight times
-            # (the error tests below run the real command line).
-            assert main(argv[3:]) == 0, f"`{command}` failed"
-        kept = tmp_path_factory.mktemp("copy-this") / workdir.name
-        shutil.copytree(workdir, kept)
-    finally:
-        os.chdir(cwd)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return kept
-
-
-@pytest.mark.slow
-def test_copy_this_block_runs(copy_run):
-    rep = json.loads((copy_run / "report.json").read_text())
-    assert rep["model"] == "efficientnet_lite0" and rep["real_weights"]
-    rows = {r["variant"]: r for r in rep["rows"]}
-    assert set(rows) == {"fp32", "fp16", "int8_max", "int8_qat"}
-    for name, row in rows.items():
-        assert row["images"] == 48 and 0.5 < row["top1"] <= 1.0, (name, row)
-        assert row["engines"] and row["engines"][0]["plan_mb"] > 1, name
-    assert rows["fp32"]["cpu"]["8"]["images_per_s"] > 0 and rows["int8_max"]["cpu"]["8"]["images_per_s"] > 0
-    assert (copy_run / "report.png").stat().st_size > 10_000
+    workdirs = set()
+    for command in commands:
+        argv = blocks.python_argv(command, sys.executable)
+        assert argv[1:3] == ["-m", "demos.resnet50"] and argv[3] == "--workdir", command
+        workdirs.add(argv[4])
+    assert len(workdirs) == 1 and next(iter(workdirs)).startswith("build/"), workdirs
 
 
 def _run_cli(argv, cwd, env=None):
@@ -160,16 +129,17 @@ def test_the_page_lists_errors():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("argv,workdir,code", ERROR_CALLS, ids=[" ".join(c[0]) for c in ERROR_CALLS])
-def test_common_error_is_one_line(argv, workdir, code, copy_run):
+def test_common_error_is_one_line(argv, workdir, code, eff, tmp_path):
     if "trt" in argv:
         from demos.trt import runtime
 
         if runtime.unavailable_reason() is None:
             pytest.skip("this machine runs TensorRT engines")
     # The page's workdir holds an exported model at that point: give the commands the same situation.
-    root = copy_run.parent / "errors"
-    (root / PAGE_WORKDIR).mkdir(parents=True, exist_ok=True)
-    (root / PAGE_WORKDIR / "fp32.onnx").write_bytes((copy_run / "fp32.onnx").read_bytes())
+    # (the session's EfficientNet-Lite0 export, made by the same `export` command)
+    root = tmp_path / "errors"
+    (root / PAGE_WORKDIR).mkdir(parents=True)
+    (root / PAGE_WORKDIR / "fp32.onnx").write_bytes(eff.path("fp32.onnx").read_bytes())
     before = sorted(p.name for p in (root / PAGE_WORKDIR).iterdir())
     proc = _run_cli(["--workdir", workdir, *argv], cwd=root)
     _assert_one_line_error(proc, code)

@@ -8,6 +8,7 @@ command.  Steps that need TensorRT must say what they skipped when it is absent.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shlex
 from pathlib import Path
 
@@ -59,3 +60,18 @@ def test_copy_this_runs_in_an_empty_folder(stem, sections, html_root):
         if "--workdir" in argv:
             workdir = job.folder / argv[argv.index("--workdir") + 1]
             assert (workdir / "report.json").is_file(), f"{stem}: the commands wrote no report"
+            _assert_walkthrough_report(workdir)
+
+
+def _assert_walkthrough_report(workdir: Path) -> None:
+    """The walkthrough's commands, typed in an empty folder, measure real accuracy on the sample images and
+    build a TensorRT-family plan for each variant."""
+    rep = json.loads((workdir / "report.json").read_text())
+    assert rep["model"] == "efficientnet_lite0" and rep["real_weights"]
+    rows = {r["variant"]: r for r in rep["rows"]}
+    assert set(rows) == {"fp32", "fp16", "int8_max", "int8_qat"}
+    for name, row in rows.items():
+        assert row["images"] == 48 and 0.5 < row["top1"] <= 1.0, (name, row)
+        assert row["engines"] and row["engines"][0]["plan_mb"] > 1, name
+    assert rows["fp32"]["cpu"]["8"]["images_per_s"] > 0 and rows["int8_max"]["cpu"]["8"]["images_per_s"] > 0
+    assert (workdir / "report.png").stat().st_size > 10_000
