@@ -40,3 +40,20 @@ def source_pagenames() -> list[str]:
     for header in gallery.rglob("GALLERY_HEADER.rst"):
         pages.append(("docs/auto_gallery" / header.parent.relative_to(gallery) / "index").as_posix())
     return sorted(pages)
+
+
+READER_MODULES = ("test_copy_this.py", "test_downloads.py")
+
+
+def pytest_collection_finish(session):
+    """When the session will run the rendered site's code (tests/sitebuild/reader.py), start it now in
+    the background: it runs in subprocesses on the core that the other tests leave idle."""
+    if session.config.option.collectonly or not any(i.path.name in READER_MODULES for i in session.items):
+        return
+    if all((HTML / lang / "docs" / "index.html").exists() for lang in LANGUAGES):
+        from .reader import start_early
+
+        try:
+            start_early(HTML)
+        except Exception:
+            pass  # the tests that need the runs start them again and report what fails

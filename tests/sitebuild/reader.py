@@ -194,29 +194,82 @@ def _run_job(env: ReaderEnv, job: Job) -> Job:
     return job
 
 
+class _ReaderRuns:
+    """Everything the tests take from the rendered site, run once per session from a queue: one runner
+    may start early, in the background (``start_early``: the other tests leave a core idle most of the
+    time), and a second joins when a test needs the results, so that two run at a time to the end."""
+
+    def __init__(self, html_root: Path):
+        import queue
+        import shlex
+        import threading
+
+        self.env = reader_env("cpu")
+        jobs = []
+        for stem, section in copy_this_sections(html_root).items():
+            python, console = copy_this_blocks(section)
+            commands = [["python", "copy_this.py"]] if python else []
+            commands += [shlex.split(c) for block in console for c in block]
+            files = {"copy_this.py": "\n\n".join(python)} if python else {}
+            jobs.append(Job(f"copy-this:{stem}", commands, files, weight=len(commands)))
+        for script in SCRIPTS:
+            jobs.append(Job(f"py:{script.stem}", [["python", script.name]],
+                            {script.name: download(html_root, script, ".py")},
+                            weight=4 if "walkthrough" in script.stem else 1))
+        nb = download(html_root, GALLERY / f"{NOTEBOOK}.py", ".ipynb")
+        jobs.append(Job("ipynb", [["python", "-c", NOTEBOOK_RUNNER, nb.name]], {nb.name: nb}))
+        jobs.sort(key=lambda j: -j.weight)
+        self.jobs = jobs
+        self.todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        for job in jobs:
+            self.todo.put(job)
+        self.runners: list[threading.Thread] = []
+        self.lock = threading.Lock()
+        self.errors: list[Exception] = []
+
+    def add_runner(self) -> None:
+        import queue
+        import threading
+
+        def work():
+            while True:
+                try:
+                    job = self.todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    _run_job(self.env, job)
+                except Exception as exc:  # re-raised in results(), in the test that asks
+                    self.errors.append(exc)
+
+        with self.lock:
+            if len(self.runners) < 2:  # one thread each: two runners fill the two cores
+                self.runners.append(threading.Thread(target=work, daemon=True, name="reader-runs"))
+                self.runners[-1].start()
+
+    def results(self) -> dict[str, Job]:
+        self.add_runner()
+        self.add_runner()
+        for runner in self.runners:
+            runner.join()
+        if self.errors:
+            raise self.errors[0]
+        return {job.key: job for job in self.jobs}
+
+
+@functools.cache
+def _reader_runs(html_root: Path) -> _ReaderRuns:
+    return _ReaderRuns(html_root)
+
+
+def start_early(html_root: Path) -> None:
+    """Start the reader runs in the background with one runner (see _ReaderRuns)."""
+    _reader_runs(html_root).add_runner()
+
+
 @functools.cache
 def reader_jobs(html_root: Path) -> dict[str, Job]:
     """Run, once per session and two at a time, everything the tests take from the rendered site:
     each "Copy this" section (``copy-this:<stem>``), each downloaded script (``py:<stem>``) and the
     notebook (``ipynb``)."""
-    import shlex
-    from concurrent.futures import ThreadPoolExecutor
-
-    env = reader_env("cpu")
-    jobs = []
-    for stem, section in copy_this_sections(html_root).items():
-        python, console = copy_this_blocks(section)
-        commands = [["python", "copy_this.py"]] if python else []
-        commands += [shlex.split(c) for block in console for c in block]
-        files = {"copy_this.py": "\n\n".join(python)} if python else {}
-        jobs.append(Job(f"copy-this:{stem}", commands, files, weight=len(commands)))
-    for script in SCRIPTS:
-        jobs.append(Job(f"py:{script.stem}", [["python", script.name]],
-                        {script.name: download(html_root, script, ".py")},
-                        weight=4 if "walkthrough" in script.stem else 1))
-    nb = download(html_root, GALLERY / f"{NOTEBOOK}.py", ".ipynb")
-    jobs.append(Job("ipynb", [["python", "-c", NOTEBOOK_RUNNER, nb.name]], {nb.name: nb}))
-    jobs.sort(key=lambda j: -j.weight)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(pool.map(lambda j: _run_job(env, j), jobs))
-    return {job.key: job for job in done}
+    return _reader_runs(html_root).results()
