@@ -291,9 +291,8 @@ class Checker:
         """Resolve the links of ``files`` in order; with many files and fork available, in forked
         worker processes that inherit every scan (resolution only reads them)."""
         global _FORKED
-        jobs = self.options.jobs or os.cpu_count() or 1
-        if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES or \
-                "fork" not in multiprocessing.get_all_start_methods():
+        jobs = self._workers(files)
+        if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             return [self._resolve_files(files)]
         size = -(-len(files) // (jobs * 4))
         chunks = [files[i:i + size] for i in range(0, len(files), size)]
@@ -324,8 +323,8 @@ class Checker:
     def _scan_many(self, files: list[str]) -> list:
         """Scan ``files`` (in worker processes when there are many); the
         anchors of each page go to ``self._targets``."""
-        jobs = self.options.jobs or os.cpu_count() or 1
-        if jobs <= 1 or len(files) < _PARALLEL_MIN_FILES:
+        jobs = self._workers(files)
+        if jobs <= 1:
             items = [_scan_file(f, self.options) for f in files]
         else:
             methods = multiprocessing.get_all_start_methods()
@@ -334,6 +333,12 @@ class Checker:
             with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=quiet_markdown_it) as ex:
                 items = list(ex.map(_scan_file, files, repeat(self.options), chunksize=chunk))
         return [self._keep(path, item) for path, item in zip(files, items)]
+
+    def _workers(self, files: list[str]) -> int:
+        """How many worker processes scan or resolve ``files`` (1: this process alone)."""
+        if len(files) < _PARALLEL_MIN_FILES:
+            return 1
+        return self.options.jobs or os.cpu_count() or 1
 
     def _keep(self, path: str, item: tuple) -> tuple:
         if item[0] == "page":

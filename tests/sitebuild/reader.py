@@ -267,7 +267,6 @@ def start_early(html_root: Path) -> None:
     _reader_runs(html_root).add_runner()
 
 
-@functools.cache
 def reader_jobs(html_root: Path) -> dict[str, Job]:
     """Run, once per session and two at a time, everything the tests take from the rendered site:
     each "Copy this" section (``copy-this:<stem>``), each downloaded script (``py:<stem>``) and the
