@@ -195,6 +195,7 @@ def test_hidden_directories_and_excludes(tmp_path):
     assert [os.path.basename(f) for f, _, _, _ in found] == ["z.md"]
 
 
+@pytest.mark.site  # the generated gallery pages too
 def test_the_site_passes_the_checker():
     """docs/ (with generated gallery pages, when built), the guide and the
     README: every link resolves."""
@@ -203,6 +204,7 @@ def test_the_site_passes_the_checker():
     assert result.files >= 10
 
 
+@pytest.mark.site
 def test_the_site_passes_the_checker_with_the_sphinx_rules():
     """The same pages resolved as the site build resolves them (conf.py at the root)."""
     result = check_paths([str(ROOT / "docs"), str(ROOT / "paddle_style_guide" / "guide")],
