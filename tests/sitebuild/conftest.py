@@ -45,6 +45,12 @@ def source_pagenames() -> list[str]:
 READER_MODULES = ("test_copy_this.py", "test_downloads.py")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The tests that wait for the reader runs go last: the runs go on in the background while the
+    other tests run (a stable sort keeps every other order)."""
+    items.sort(key=lambda item: item.path.name in READER_MODULES)
+
+
 def pytest_collection_finish(session):
     """When the session will run the rendered site's code (tests/sitebuild/reader.py), start it now in
     the background: it runs in subprocesses on the core that the other tests leave idle."""
