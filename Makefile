@@ -11,9 +11,7 @@ STAMP := $(VENV)/.installed
 
 # requirements.txt is `pip install -e .[cpu,rtx,site,test]` (see pyproject.toml) with the pins of the lock;
 # the build backend comes first so that the editable install needs no isolated build environment.
-# --no-compile: Python compiles the modules it imports on first use (a small part of PyTorch, SciPy...);
-# compiling all of them at install time took a third of the install (102 -> 68 s on 2 cores).
-PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 # PyTorch on the CPU allocates and frees activations of tens of MB per layer.  With glibc's defaults each
 # such block is a fresh mmap that the kernel zeroes page by page: training on the QAT page spent 47 s of

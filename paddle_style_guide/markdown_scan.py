@@ -77,7 +77,9 @@ class PageScan:
 # -- heading titles -------------------------------------------------------------
 
 _NEWLINE = re.compile("\n")
-_INLINE_MARKUP = frozenset("*_`[]<>&\\!$~{}:\n")
+# The characters that can start an inline rule of the parser below (with linkify off, ":" starts none:
+# "Step 1: ..." is plain text; tests/style_guide/test_markdown_scan.py checks titles against the parser).
+_INLINE_MARKUP = frozenset("*_`[]<>&\\!$~{}\n")
 
 
 @functools.cache

@@ -188,3 +188,24 @@ def test_bracketed_fragments_agree_between_the_scanners():
                 (1, "link", "./p.md#a]b")]
     assert links(text) == expected
     assert scan_markdown(text) == scan_markdown_mdit(text)
+
+
+def test_plain_heading_titles_skip_the_inline_parser_only_when_it_would_return_them_unchanged():
+    """heading_title returns a title without markup characters as it is; the inline parser agrees,
+    colons, URLs and non-ASCII text included (with linkify off, ":" starts no inline rule)."""
+    import random
+
+    from paddle_style_guide import markdown_scan
+
+    parse = markdown_scan._inline_parser().parseInline
+    pieces = ["Step 1:", " ", "::", "http://x.y/z?a=b", "mailto:a@b.c", "www.x.com", "量化", "（注意）", "é",
+              "\u00a0", "1.", "a-b", "#", "%", "'", '"', "(x)", "=", "+", "|", "?"]
+    rng = random.Random(0)
+    for _ in range(3000):
+        title = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))).strip()
+        if not title or not markdown_scan._INLINE_MARKUP.isdisjoint(title):
+            continue
+        tokens = parse(title, {"references": {}})
+        parsed = "".join(c.content for c in tokens[0].children if c.type in ("text", "code_inline"))
+        assert markdown_scan.heading_title(title) == parsed == title
+    assert markdown_scan.heading_title("Step 1: *now*") == "Step 1: now"  # markup still goes through it
