@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("TUTORIAL_BUILD_DIR", ROOT / "build")).resolve()
 BUILD_LOG = BUILD / "logs" / "site-build.log"
+NO_TESTS_COLLECTED = 5  # pytest's exit status when the arguments select no test
 
 
 def say(message: str) -> None:
@@ -40,10 +41,7 @@ def shown(path: Path) -> str:
 def pytest(marker: str, extra: list[str]) -> int:
     """Run the tests with ``marker``; 0 also when the extra arguments leave none of them (exit 5)."""
     code = subprocess.run([sys.executable, "-m", "pytest", "-m", marker, *extra], cwd=ROOT).returncode
-    return 0 if code == pytest_no_tests else code
-
-
-pytest_no_tests = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
+    return 0 if code == NO_TESTS_COLLECTED else code
 
 
 def main(argv: list[str] | None = None) -> int:
