@@ -78,7 +78,7 @@ class PageScan:
 
 _NEWLINE = re.compile("\n")
 # The characters that can start an inline rule of the parser below (with linkify off, ":" starts none:
-# "Step 1: ..." is plain text; tests/style_guide/test_markdown_scan.py checks titles against the parser).
+# "Step 1: ..." is plain text; tests/style_guide/test_scan.py checks titles against the parser).
 _INLINE_MARKUP = frozenset("*_`[]<>&\\!$~{}\n")
 
 
